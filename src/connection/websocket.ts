@@ -1,0 +1,387 @@
+import { EventEmitter } from 'node:events'
+import { isUtf8 } from 'node:buffer'
+import type { Duplex } from 'node:stream'
+import {
+  CloseCode,
+  WebSocketProtocol,
+  WebSocketProtocolError,
+  WebSocketStateError,
+  type ProtocolHandler
+} from '../protocol/index.js'
+import { ReadyState } from './ready-state.js'
+import { SocketWriter } from './socket-writer.js'
+
+/** What `send` accepts: strings go as text, everything else as binary (unless told otherwise). */
+export type WebSocketData = string | Buffer | ArrayBuffer | ArrayBufferView
+
+export interface WebSocketSendOptions {
+  /** Force binary (true) or text (false). Bytes forced to text must be valid UTF-8. */
+  binary?: boolean
+  /** False sends a fragment; the next send continues the same message. @default true */
+  fin?: boolean
+}
+
+export type SendCallback = (error?: Error | null) => void
+
+export interface WebSocketOptions {
+  /** 'server' for sockets accepted by the plugin, 'client' for `connect()`. @default 'server' */
+  role?: 'server' | 'client'
+  /** Largest incoming message in bytes; over it the connection fails with 1009. @default 1 MiB */
+  maxMessageSize?: number
+  /**
+   * Milliseconds to wait for the closing handshake (the peer's close frame, then the TCP close)
+   * after we start it, before the socket is destroyed. @default 5000
+   */
+  closeTimeout?: number
+  /** The negotiated subprotocol, or '' for none. */
+  protocol?: string
+  /** Bytes that arrived with the upgrade request, parsed as the first frames. */
+  head?: Buffer
+  /**
+   * Queue incoming events until `releaseEvents()` is called, so a handler that attaches its
+   * listeners late (after an `await`) loses nothing. The plugin uses this. @default false
+   */
+  holdEvents?: boolean
+  /** Called for an error nobody listens to, instead of crashing the process. */
+  onUnhandledError?: (error: Error) => void
+  /**
+   * Called once, synchronously, when the transport has closed, even while events are held.
+   * Registries use it to stay exact.
+   */
+  onClosed?: (socket: WebSocket) => void
+  /** Client mask keys; injectable for deterministic tests. @default crypto random */
+  maskKeySource?: () => Uint8Array
+}
+
+export const DEFAULT_CLOSE_TIMEOUT = 5000
+
+export interface WebSocketEvents {
+  message: [data: Buffer, isBinary: boolean]
+  close: [code: number, reason: Buffer]
+  error: [error: Error]
+  ping: [data: Buffer]
+  pong: [data: Buffer]
+}
+
+type HeldEvent = { [K in keyof WebSocketEvents]: [K, ...WebSocketEvents[K]] }[keyof WebSocketEvents]
+
+/** While events are held, stop reading once this many message bytes wait (memory bound). */
+const HELD_BYTES_PAUSE = 1024 * 1024
+
+/**
+ * A WebSocket connection over any Node `Duplex` (a TCP or TLS socket, or an in-memory
+ * stream), with the `ws` API: `message`, `close`, `error`, `ping` and `pong` events,
+ * `send`, `ping`, `pong`, `close`, `terminate`, `readyState`.
+ *
+ * Data flow:
+ *
+ *   Duplex 'data' ──► WebSocketProtocol.receive ──► handler ──► events (or held queue)
+ *   send/ping/close ──► WebSocketProtocol ──► handler.write ──► SocketWriter (cork per tick)
+ */
+export class WebSocket extends EventEmitter<WebSocketEvents> implements ProtocolHandler {
+  static readonly CONNECTING = ReadyState.CONNECTING
+  static readonly OPEN = ReadyState.OPEN
+  static readonly CLOSING = ReadyState.CLOSING
+  static readonly CLOSED = ReadyState.CLOSED
+  readonly CONNECTING = ReadyState.CONNECTING
+  readonly OPEN = ReadyState.OPEN
+  readonly CLOSING = ReadyState.CLOSING
+  readonly CLOSED = ReadyState.CLOSED
+
+  /** The subprotocol the server selected, or '' when none was. */
+  readonly protocol: string
+  /** Negotiated extensions; none are implemented yet, so always ''. */
+  readonly extensions = ''
+
+  readonly #stream: Duplex
+  readonly #writer: SocketWriter
+  readonly #protocol: WebSocketProtocol
+  readonly #closeTimeout: number
+  readonly #onUnhandledError: ((error: Error) => void) | undefined
+  readonly #onClosed: ((socket: WebSocket) => void) | undefined
+  #readyState: ReadyState = ReadyState.OPEN
+  #closeTimer: NodeJS.Timeout | undefined
+  /** The peer's close code and reason, once its close frame arrived. */
+  #closeCode: number = CloseCode.Abnormal
+  #closeReason = ''
+  #errorEmitted = false
+  #held: HeldEvent[] | null
+  #heldBytes = 0
+  #pendingCallback: SendCallback | undefined
+  #paused = false
+
+  constructor (stream: Duplex, options: WebSocketOptions = {}) {
+    super()
+    this.#stream = stream
+    this.#writer = new SocketWriter(stream)
+    this.#closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT
+    this.#onUnhandledError = options.onUnhandledError
+    this.#onClosed = options.onClosed
+    this.#held = options.holdEvents === true ? [] : null
+    this.protocol = options.protocol ?? ''
+    this.#protocol = new WebSocketProtocol(this, {
+      role: options.role ?? 'server',
+      maxMessageSize: options.maxMessageSize,
+      maskKeySource: options.maskKeySource
+    })
+
+    const socket = stream as Partial<import('node:net').Socket>
+    socket.setNoDelay?.(true)
+    socket.setTimeout?.(0)
+    stream.on('data', this.#onData)
+    stream.on('end', this.#onEnd)
+    stream.on('error', this.#onStreamError)
+    stream.on('close', this.#onStreamClose)
+    if (options.head !== undefined && options.head.length > 0) this.#protocol.receive(options.head)
+    if (stream.destroyed) process.nextTick(this.#onStreamClose)
+  }
+
+  /** CONNECTING, OPEN, CLOSING or CLOSED (the WHATWG numbers). */
+  get readyState (): ReadyState {
+    return this.#readyState
+  }
+
+  /** Bytes of sent data not yet handed to the operating system. */
+  get bufferedAmount (): number {
+    return this.#writer.bufferedAmount
+  }
+
+  /** Whether reading from the transport is paused (`pause()`). */
+  get isPaused (): boolean {
+    return this.#paused
+  }
+
+  /**
+   * Sends a message. Strings go as text, Buffers, TypedArrays, DataViews and ArrayBuffers as
+   * binary, unless `options.binary` says otherwise. Returns false when the transport's
+   * buffer is over its high-water mark (wait for the stream to drain before sending more).
+   * On a closing or closed socket nothing is sent and `callback` gets an error, as with `ws`
+   * and browsers: a send racing the peer's close is not a bug in your code.
+   */
+  send (data: WebSocketData, options?: WebSocketSendOptions | SendCallback, callback?: SendCallback): boolean {
+    if (typeof options === 'function') {
+      callback = options
+      options = undefined
+    }
+    let payload: Buffer | string
+    let binary = options?.binary
+    if (typeof data === 'string') {
+      payload = data
+    } else {
+      payload = toBuffer(data)
+      // Text frames must carry UTF-8 (RFC 6455 §5.6); do not make the peer fail with 1007.
+      if (binary === false && !isUtf8(payload)) throw new TypeError('data sent as text is not valid UTF-8')
+    }
+    if (binary === undefined) binary = typeof data !== 'string'
+    if (!this.#protocol.canSend()) return this.#notSent('send', callback)
+    this.#pendingCallback = callback
+    this.#protocol.send(payload, { binary, fin: options?.fin })
+    return this.#stream.writableNeedDrain !== true
+  }
+
+  /** Sends a ping (at most 125 bytes). Pongs come back as 'pong' events. */
+  ping (data?: WebSocketData, mask?: boolean | SendCallback, callback?: SendCallback): void {
+    if (typeof mask === 'function') callback = mask
+    const payload = data === undefined ? undefined : toBuffer(data)
+    if (!this.#protocol.canSend()) {
+      this.#notSent('ping', callback)
+      return
+    }
+    this.#pendingCallback = callback
+    this.#protocol.ping(payload)
+  }
+
+  /** Sends an unsolicited pong (at most 125 bytes). Pings are answered automatically. */
+  pong (data?: WebSocketData, mask?: boolean | SendCallback, callback?: SendCallback): void {
+    if (typeof mask === 'function') callback = mask
+    const payload = data === undefined ? undefined : toBuffer(data)
+    if (!this.#protocol.canSend()) {
+      this.#notSent('pong', callback)
+      return
+    }
+    this.#pendingCallback = callback
+    this.#protocol.pong(payload)
+  }
+
+  /**
+   * Starts the closing handshake (RFC 6455 §7.1.2) with `code` (1000, 1001-1003, 1007-1014 or
+   * 3000-4999) and a reason of at most 123 UTF-8 bytes; throws RangeError otherwise. The TCP
+   * connection is destroyed if the peer does not complete the handshake within `closeTimeout`.
+   */
+  close (code?: number, reason?: string | Buffer): void {
+    if (this.#readyState === ReadyState.CLOSED) return
+    const alreadySent = this.#protocol.closeSent
+    this.#protocol.close(code, reason)
+    if (alreadySent) return
+    this.#readyState = ReadyState.CLOSING
+    if (this.#protocol.closeReceived) this.#endTransport()
+    else this.#startCloseTimer()
+  }
+
+  /** Destroys the connection at once, without a closing handshake. 'close' gets 1006. */
+  terminate (): void {
+    if (this.#readyState === ReadyState.CLOSED) return
+    this.#readyState = ReadyState.CLOSING
+    this.#stream.destroy()
+  }
+
+  /** Stops reading from the transport (incoming messages wait in the kernel). */
+  pause (): void {
+    this.#paused = true
+    this.#stream.pause()
+  }
+
+  /** Resumes reading after `pause()`. */
+  resume (): void {
+    this.#paused = false
+    if (this.#held === null || this.#heldBytes < HELD_BYTES_PAUSE) this.#stream.resume()
+  }
+
+  /**
+   * Delivers the events held since the socket was created (see `holdEvents`), in order, and
+   * emits new ones directly from now on. Safe to call more than once.
+   */
+  releaseEvents (): void {
+    const held = this.#held
+    if (held === null) return
+    this.#held = null
+    this.#heldBytes = 0
+    for (const event of held) this.#emitNow(event)
+    if (!this.#paused && this.#readyState !== ReadyState.CLOSED) this.#stream.resume()
+  }
+
+  // ProtocolHandler: called synchronously by the protocol.
+
+  /** @internal */
+  write (chunk: Buffer, endOfFrame: boolean): void {
+    if (endOfFrame && this.#pendingCallback !== undefined) {
+      const callback = this.#pendingCallback
+      this.#pendingCallback = undefined
+      this.#writer.write(chunk, callback)
+    } else {
+      this.#writer.write(chunk)
+    }
+  }
+
+  /** @internal */
+  onMessage (data: Buffer, isBinary: boolean): void {
+    this.#dispatch(['message', data, isBinary])
+  }
+
+  /** @internal */
+  onPing (data: Buffer): void {
+    this.#dispatch(['ping', data])
+  }
+
+  /** @internal */
+  onPong (data: Buffer): void {
+    this.#dispatch(['pong', data])
+  }
+
+  /** @internal */
+  onClose (code: number, reason: string): void {
+    this.#closeCode = code
+    this.#closeReason = reason
+    this.#readyState = ReadyState.CLOSING
+    // Both close frames are out: the handshake is done and the server closes TCP first (§7.1.1).
+    this.#endTransport()
+  }
+
+  /** @internal */
+  onProtocolError (error: WebSocketProtocolError): void {
+    this.#readyState = ReadyState.CLOSING
+    this.#dispatch(['error', error])
+    // §7.1.7: after failing, close the connection; the close frame is flushed first.
+    this.#endTransport()
+  }
+
+  // Transport events.
+
+  readonly #onData = (chunk: Buffer): void => {
+    this.#protocol.receive(chunk)
+  }
+
+  readonly #onEnd = (): void => {
+    this.#protocol.receiveEnd()
+    // Sockets from an HTTP upgrade allow half-open connections and Node no longer ends them
+    // for us: without this, a peer that leaves without a close frame leaks the socket.
+    if (this.#readyState !== ReadyState.CLOSED) this.#readyState = ReadyState.CLOSING
+    this.#stream.end()
+    this.#startCloseTimer()
+  }
+
+  readonly #onStreamError = (): void => {
+    // Transport errors (ECONNRESET, EPIPE) end the connection; 'close' reports 1006.
+    this.#stream.destroy()
+  }
+
+  readonly #onStreamClose = (): void => {
+    if (this.#readyState === ReadyState.CLOSED) return
+    this.#readyState = ReadyState.CLOSED
+    this.#protocol.receiveEnd()
+    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer)
+    this.#closeTimer = undefined
+    this.#stream.removeListener('data', this.#onData)
+    this.#stream.removeListener('end', this.#onEnd)
+    const code = this.#protocol.closeReceived ? this.#closeCode : CloseCode.Abnormal
+    const reason = this.#protocol.closeReceived ? Buffer.from(this.#closeReason) : Buffer.alloc(0)
+    this.#onClosed?.(this)
+    this.#dispatch(['close', code, reason])
+  }
+
+  #endTransport (): void {
+    this.#stream.end()
+    this.#startCloseTimer()
+  }
+
+  #startCloseTimer (): void {
+    if (this.#closeTimer !== undefined || this.#readyState === ReadyState.CLOSED) return
+    this.#closeTimer = setTimeout(() => {
+      this.#closeTimer = undefined
+      this.#stream.destroy()
+    }, this.#closeTimeout)
+    this.#closeTimer.unref?.()
+  }
+
+  #notSent (what: string, callback: SendCallback | undefined): false {
+    if (this.#readyState === ReadyState.CONNECTING) throw new WebSocketStateError(`cannot ${what}: the WebSocket is not open yet`)
+    if (callback !== undefined) {
+      const error = new WebSocketStateError(`cannot ${what}: the WebSocket is ${this.#readyState === ReadyState.CLOSED ? 'closed' : 'closing'}`)
+      process.nextTick(callback, error)
+    }
+    return false
+  }
+
+  #dispatch (event: HeldEvent): void {
+    const held = this.#held
+    if (held === null) {
+      this.#emitNow(event)
+      return
+    }
+    held.push(event)
+    if (event[0] === 'message') {
+      this.#heldBytes += event[1].length
+      if (this.#heldBytes >= HELD_BYTES_PAUSE) this.#stream.pause()
+    }
+  }
+
+  #emitNow (event: HeldEvent): void {
+    if (event[0] === 'error') {
+      // 'error' is emitted at most once, and never crashes a process that did not listen.
+      if (this.#errorEmitted) return
+      this.#errorEmitted = true
+      if (this.listenerCount('error') > 0) this.emit('error', event[1])
+      else this.#onUnhandledError?.(event[1])
+      return
+    }
+    ;(this.emit as (...args: unknown[]) => boolean)(...event)
+  }
+}
+
+function toBuffer (data: WebSocketData): Buffer {
+  if (Buffer.isBuffer(data)) return data
+  if (typeof data === 'string') return Buffer.from(data, 'utf8')
+  if (data instanceof ArrayBuffer) return Buffer.from(data)
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+  throw new TypeError('data must be a string, Buffer, TypedArray, DataView or ArrayBuffer')
+}

@@ -1,0 +1,26 @@
+/**
+ * RFC 6455 WebSockets for Fastify 5, on this package's own codec.
+ *
+ *   import websocket from 'fastify-websocket-native'
+ *   await app.register(websocket)
+ *   app.get('/ws', { websocket: true }, (socket, request) => { ... })
+ */
+import { websocket } from './plugin/index.js'
+
+export default websocket
+export { websocket }
+export * from './plugin/index.js'
+export { WebSocket, ReadyState, DEFAULT_CLOSE_TIMEOUT } from './connection/index.js'
+export type { WebSocketData, WebSocketEvents, WebSocketOptions, WebSocketSendOptions, SendCallback } from './connection/index.js'
+export {
+  CloseCode,
+  Opcode,
+  WEBSOCKET_GUID,
+  ProtocolErrorCode,
+  WebSocketProtocolError,
+  WebSocketStateError,
+  DEFAULT_MAX_MESSAGE_SIZE,
+  computeAcceptKey,
+  validateClientHandshake,
+  isSendableCloseCode
+} from './protocol/index.js'

@@ -1,0 +1,139 @@
+import type { Socket } from 'node:net'
+import { STATUS_CODES } from 'node:http'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { ReadyState, WebSocket } from '../connection/index.js'
+import { CloseCode, buildAcceptResponse, validateClientHandshake } from '../protocol/index.js'
+import { selectProtocol, type ResolvedConnectionOptions } from './options.js'
+import type { PendingUpgrade, PluginState } from './plugin-state.js'
+
+/** The user's websocket handler, as the plugin calls it. */
+export type AnyWebSocketHandler = (this: FastifyInstance, socket: WebSocket, request: FastifyRequest) => unknown
+
+/** Headers the 101 sets itself, or that make no sense on it; a route's copies are dropped. */
+const RESERVED_101_HEADERS = new Set([
+  'upgrade', 'connection', 'sec-websocket-accept', 'sec-websocket-protocol', 'sec-websocket-extensions',
+  'content-length', 'content-type', 'transfer-encoding', 'keep-alive'
+])
+
+/**
+ * Completes an upgrade that reached a websocket route's handler (after every hook ran):
+ * validates the handshake (RFC 6455 §4.2.1), answers a bad one with 400 or 426 through the
+ * reply, otherwise writes the 101 with any headers hooks set on the reply, and starts the
+ * connection and the user's handler.
+ */
+export function acceptUpgrade (
+  fastify: FastifyInstance,
+  state: PluginState,
+  pending: PendingUpgrade,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: ResolvedConnectionOptions,
+  handler: AnyWebSocketHandler
+): FastifyReply | undefined {
+  if (state.closing) return sendError(reply, 503, 'server is shutting down')
+  const raw = request.raw
+  const check = validateClientHandshake({ method: raw.method, httpVersion: raw.httpVersion, headers: raw.headers })
+  if (!check.ok) return sendError(reply, check.status, check.reason, check.headers)
+  // Throws for a selector that picks an unoffered protocol: Fastify answers 500.
+  const protocol = selectProtocol(options.protocols, check.protocols, request)
+
+  const { socket, head } = pending
+  reply.hijack()
+  reply.raw.detachSocket(socket as Socket)
+  // The client left while hooks ran: nothing to upgrade.
+  if (socket.destroyed) return undefined
+
+  socket.write(buildAcceptResponse(check.key, protocol, extraHeaders(reply)))
+  const ws = new WebSocket(socket, {
+    role: 'server',
+    head,
+    protocol,
+    maxMessageSize: options.maxMessageSize,
+    closeTimeout: options.closeTimeout,
+    holdEvents: true,
+    onClosed: (closed) => state.registry.remove(closed),
+    onUnhandledError: (error) => request.log.warn({ err: error }, 'websocket connection failed')
+  })
+  state.registry.add(ws)
+  runHandler(fastify, state, ws, request, reply, handler)
+  return undefined
+}
+
+function sendError (reply: FastifyReply, status: number, message: string, headers: Record<string, string> = {}): FastifyReply {
+  return reply.code(status).headers(headers).send({ statusCode: status, error: STATUS_CODES[status], message })
+}
+
+function * extraHeaders (reply: FastifyReply): Generator<[string, string | number | readonly string[]]> {
+  const headers = reply.getHeaders()
+  for (const name of Object.keys(headers)) {
+    const value = headers[name]
+    if (value === undefined || RESERVED_101_HEADERS.has(name.toLowerCase())) continue
+    yield [name, value as string | number | readonly string[]]
+  }
+}
+
+/**
+ * Calls the user's handler. Events that arrive before it is ready are held, then delivered
+ * in order: when it returns, when its promise settles, or as soon as it attaches a 'message'
+ * or 'close' listener (for handlers that await forever, like `for await` loops).
+ */
+function runHandler (
+  fastify: FastifyInstance,
+  state: PluginState,
+  ws: WebSocket,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  handler: AnyWebSocketHandler
+): void {
+  const onError = (error: unknown): void => {
+    ws.releaseEvents()
+    handleError(fastify, state, error, ws, request, reply)
+  }
+  let result: unknown
+  try {
+    result = handler.call(fastify, ws, request)
+  } catch (error) {
+    onError(error)
+    return
+  }
+  if (!isPromiseLike(result)) {
+    ws.releaseEvents()
+    return
+  }
+  const onNewListener = (event: string | symbol): void => {
+    if (event !== 'message' && event !== 'close') return
+    ws.removeListener('newListener' as 'message', onNewListener as never)
+    queueMicrotask(() => ws.releaseEvents())
+  }
+  ws.on('newListener' as 'message', onNewListener as never)
+  result.then(() => {
+    ws.removeListener('newListener' as 'message', onNewListener as never)
+    ws.releaseEvents()
+  }, onError)
+}
+
+function handleError (
+  fastify: FastifyInstance,
+  state: PluginState,
+  error: unknown,
+  ws: WebSocket,
+  request: FastifyRequest,
+  reply: FastifyReply
+): void {
+  if (state.errorHandler !== undefined) {
+    try {
+      state.errorHandler.call(fastify, error, ws, request, reply)
+      return
+    } catch (handlerError) {
+      request.log.error({ err: handlerError }, 'websocket errorHandler threw')
+    }
+  } else {
+    request.log.error({ err: error }, 'websocket handler failed')
+  }
+  // 1011 with no internal detail: the peer learns that we failed, not why.
+  if (ws.readyState === ReadyState.OPEN) ws.close(CloseCode.InternalError)
+}
+
+function isPromiseLike (value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+}

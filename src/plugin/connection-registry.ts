@@ -1,0 +1,38 @@
+import { CloseCode } from '../protocol/index.js'
+import { ReadyState, type WebSocket } from '../connection/index.js'
+
+/**
+ * The live sockets of one Fastify instance, across all routes: what `websocketServer.clients`
+ * shows and what `app.close()` shuts down.
+ */
+export class ConnectionRegistry {
+  /** Open and closing sockets; a socket leaves when its transport has closed. */
+  readonly clients = new Set<WebSocket>()
+  private emptyWaiters: Array<() => void> = []
+
+  add (socket: WebSocket): void {
+    this.clients.add(socket)
+  }
+
+  /** Called by the socket when its transport closed (not subject to event holding). */
+  remove (socket: WebSocket): void {
+    if (!this.clients.delete(socket) || this.clients.size > 0) return
+    const waiters = this.emptyWaiters
+    this.emptyWaiters = []
+    for (const resolve of waiters) resolve()
+  }
+
+  /**
+   * Starts the closing handshake on every open socket with 1001 (going away) and resolves
+   * when all are closed. Each socket's close timeout destroys those whose peer does not answer,
+   * so this finishes within the longest close timeout.
+   */
+  async closeAll (reason = 'server shutting down'): Promise<void> {
+    if (this.clients.size === 0) return
+    const done = new Promise<void>((resolve) => this.emptyWaiters.push(resolve))
+    for (const socket of this.clients) {
+      if (socket.readyState === ReadyState.OPEN) socket.close(CloseCode.GoingAway, reason)
+    }
+    await done
+  }
+}

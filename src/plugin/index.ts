@@ -1,0 +1,5 @@
+/** The Fastify integration. */
+export { websocket } from './plugin.js'
+export type { WebSocketPluginOptions, WebSocketRouteOptions, WebSocketConnectionOptions, SelectProtocol, WebSocketErrorHandler } from './options.js'
+export type { WebSocketHandler, WebSocketServerView } from './types.js'
+export { FastifyWebSocketConfigError, ConfigErrorCode } from './errors.js'

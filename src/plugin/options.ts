@@ -1,0 +1,128 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { WebSocket } from '../connection/index.js'
+import { DEFAULT_CLOSE_TIMEOUT } from '../connection/index.js'
+import { DEFAULT_MAX_MESSAGE_SIZE } from '../protocol/index.js'
+import { invalidOption } from './errors.js'
+
+/**
+ * Picks the subprotocol for a connection from those the client offered (in its order of
+ * preference). Return one of them, or `false`/`undefined` for none.
+ */
+export type SelectProtocol = (offered: string[], request: FastifyRequest) => string | false | undefined
+
+/** Called when a websocket handler throws or rejects. */
+export type WebSocketErrorHandler = (
+  this: FastifyInstance,
+  error: unknown,
+  socket: WebSocket,
+  request: FastifyRequest,
+  reply: FastifyReply
+) => void
+
+/** Options that can be set for the whole plugin and overridden per route. */
+export interface WebSocketConnectionOptions {
+  /**
+   * Largest incoming message, in bytes, across all its fragments. Checked from each frame's
+   * length field before buffering; a larger message fails the connection with close code 1009.
+   * `Infinity` removes the limit (do not, on a public server).
+   * @default 1_048_576 (1 MiB)
+   */
+  maxMessageSize?: number
+  /**
+   * Milliseconds to wait for the peer to complete a closing handshake we started (its close
+   * frame, then the TCP close) before the socket is destroyed. Also bounds `app.close()`.
+   * @default 5000
+   */
+  closeTimeout?: number
+  /**
+   * Subprotocols this route speaks, in the server's order of preference; the first one the
+   * client also offered is selected. A function gets the offers and the request and returns
+   * its pick. The pick is sent in `Sec-WebSocket-Protocol` and exposed as `socket.protocol`.
+   * @default none: no subprotocol is selected
+   */
+  protocols?: readonly string[] | SelectProtocol
+}
+
+/** Options for `app.register(websocket, options)`. */
+export interface WebSocketPluginOptions extends WebSocketConnectionOptions {
+  /**
+   * Handles an error thrown or rejected by a websocket handler. Default: logs it through
+   * `request.log.error` and closes the socket with 1011 (no internal detail goes to the peer).
+   */
+  errorHandler?: WebSocketErrorHandler
+  /**
+   * Replaces the default shutdown, which closes every open connection with 1001 when
+   * `app.close()` runs and waits up to `closeTimeout` for them. Called once, as a `preClose` hook.
+   */
+  preClose?: (this: FastifyInstance) => void | Promise<void>
+}
+
+/** Per-route options: `{ websocket: true }` or `{ websocket: { ...overrides } }`. */
+export type WebSocketRouteOptions = WebSocketConnectionOptions
+
+/** Connection options with every default filled in. */
+export interface ResolvedConnectionOptions {
+  maxMessageSize: number
+  closeTimeout: number
+  protocols: readonly string[] | SelectProtocol | undefined
+}
+
+/** Checks and freezes plugin options; never mutates the caller's object. */
+export function resolvePluginOptions (options: WebSocketPluginOptions): ResolvedConnectionOptions {
+  if (options.errorHandler !== undefined && typeof options.errorHandler !== 'function') {
+    throw invalidOption('errorHandler', 'a function', options.errorHandler)
+  }
+  if (options.preClose !== undefined && typeof options.preClose !== 'function') {
+    throw invalidOption('preClose', 'a function', options.preClose)
+  }
+  return resolveConnectionOptions(options, {
+    maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE,
+    closeTimeout: DEFAULT_CLOSE_TIMEOUT,
+    protocols: undefined
+  })
+}
+
+/** Applies `overrides` (plugin or route options) on top of `base`, validating each one. */
+export function resolveConnectionOptions (
+  overrides: WebSocketConnectionOptions,
+  base: ResolvedConnectionOptions
+): ResolvedConnectionOptions {
+  const { maxMessageSize, closeTimeout, protocols } = overrides
+  if (maxMessageSize !== undefined && !(maxMessageSize === Infinity || (Number.isSafeInteger(maxMessageSize) && maxMessageSize >= 0))) {
+    throw invalidOption('maxMessageSize', 'a non-negative integer (bytes) or Infinity', maxMessageSize)
+  }
+  if (closeTimeout !== undefined && !(Number.isSafeInteger(closeTimeout) && closeTimeout >= 0)) {
+    throw invalidOption('closeTimeout', 'a non-negative integer (milliseconds)', closeTimeout)
+  }
+  if (protocols !== undefined && typeof protocols !== 'function' &&
+      !(Array.isArray(protocols) && protocols.every((p) => typeof p === 'string' && p.length > 0))) {
+    throw invalidOption('protocols', 'an array of subprotocol names or a function', protocols)
+  }
+  return Object.freeze({
+    maxMessageSize: maxMessageSize ?? base.maxMessageSize,
+    closeTimeout: closeTimeout ?? base.closeTimeout,
+    protocols: protocols === undefined ? base.protocols : (Array.isArray(protocols) ? Object.freeze([...protocols]) : protocols)
+  })
+}
+
+/**
+ * Applies the route's subprotocol policy to the client's offers. Throws if a selection
+ * function picks something the client did not offer: that would break the client (§4.1).
+ */
+export function selectProtocol (
+  policy: ResolvedConnectionOptions['protocols'],
+  offered: string[],
+  request: FastifyRequest
+): string | undefined {
+  if (policy === undefined || offered.length === 0) return undefined
+  if (typeof policy === 'function') {
+    const picked = policy(offered, request)
+    if (picked === false || picked === undefined) return undefined
+    if (!offered.includes(picked)) throw new Error(`selected subprotocol "${picked}" was not offered by the client`)
+    return picked
+  }
+  for (const candidate of policy) {
+    if (offered.includes(candidate)) return candidate
+  }
+  return undefined
+}

@@ -1,0 +1,52 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { ConnectionRegistry } from './connection-registry.js'
+import { resolvePluginOptions, type WebSocketPluginOptions } from './options.js'
+import type { PluginState } from './plugin-state.js'
+import { createRouteHook } from './route-hook.js'
+import { RouteMatcher } from './route-matcher.js'
+import { createUpgradeListener } from './upgrade-listener.js'
+import type { WebSocketServerView } from './types.js'
+
+async function websocketPlugin (fastify: FastifyInstance, options: WebSocketPluginOptions): Promise<void> {
+  const resolved = resolvePluginOptions(options)
+  const state: PluginState = {
+    options: resolved,
+    errorHandler: options.errorHandler,
+    registry: new ConnectionRegistry(),
+    routes: new RouteMatcher(fastify),
+    upgrades: new WeakMap(),
+    closing: false
+  }
+
+  const server: WebSocketServerView = { clients: state.registry.clients }
+  fastify.decorate('websocketServer', server)
+  // `request.ws` tells hooks whether the request is a WebSocket upgrade (as in @fastify/websocket).
+  fastify.decorateRequest('ws', {
+    getter (this: FastifyRequest): boolean {
+      return state.upgrades.has(this.raw)
+    }
+  })
+  fastify.addHook('onRoute', createRouteHook(state))
+
+  const onUpgrade = createUpgradeListener(fastify, state)
+  fastify.server.on('upgrade', onUpgrade)
+
+  // preClose runs before the HTTP server stops: open WebSockets would otherwise keep
+  // server.close() waiting forever.
+  const userPreClose = options.preClose
+  fastify.addHook('preClose', async function closeWebSockets (this: FastifyInstance) {
+    state.closing = true
+    if (userPreClose !== undefined) await userPreClose.call(this)
+    else await state.registry.closeAll()
+  })
+  fastify.addHook('onClose', async () => {
+    fastify.server.removeListener('upgrade', onUpgrade)
+  })
+}
+
+/** The plugin: `await app.register(websocket, options)`. */
+export const websocket = fp(websocketPlugin, {
+  fastify: '5.x',
+  name: 'fastify-websocket-native'
+})

@@ -1,0 +1,59 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
+import { acceptUpgrade, type AnyWebSocketHandler } from './accept-upgrade.js'
+import { ConfigErrorCode, FastifyWebSocketConfigError } from './errors.js'
+import { resolveConnectionOptions, type WebSocketRouteOptions } from './options.js'
+import type { PluginState } from './plugin-state.js'
+
+type HttpHandler = (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) => unknown
+
+interface WebSocketRouteFields {
+  websocket?: boolean | WebSocketRouteOptions
+  wsHandler?: AnyWebSocketHandler
+}
+
+/**
+ * The `onRoute` hook: a route with `websocket: true` (or a route options object) or a
+ * `wsHandler` becomes a websocket route. Its handler is replaced by one that upgrades
+ * requests that came through the upgrade listener, and for plain HTTP requests runs the
+ * route's HTTP `handler` (when it also has a `wsHandler`) or answers 426 Upgrade Required.
+ */
+export function createRouteHook (state: PluginState) {
+  return function onRoute (routeOptions: RouteOptions): void {
+    const route = routeOptions as RouteOptions & WebSocketRouteFields
+    const { websocket, wsHandler } = route
+    if ((websocket === undefined || websocket === false) && wsHandler === undefined) return
+
+    const methods = Array.isArray(route.method) ? route.method : [route.method]
+    if (!methods.includes('GET')) {
+      // HEAD routes are added by Fastify for GET routes; let them be plain HTTP.
+      if (methods.length === 1 && methods[0] === 'HEAD') return
+      throw new FastifyWebSocketConfigError(
+        ConfigErrorCode.InvalidRouteMethod,
+        `websocket route ${route.url} must accept GET (RFC 6455 §4.1), got ${methods.join(', ')}`
+      )
+    }
+    const upgradeHandler = (wsHandler ?? route.handler) as AnyWebSocketHandler | undefined
+    if (typeof upgradeHandler !== 'function') {
+      throw new FastifyWebSocketConfigError(ConfigErrorCode.MissingHandler, `websocket route ${route.url} needs a handler`)
+    }
+    const httpHandler = wsHandler !== undefined ? route.handler as HttpHandler : undefined
+    const options = typeof websocket === 'object' && websocket !== null
+      ? resolveConnectionOptions(websocket, state.options)
+      : state.options
+    state.routes.add(route.url)
+
+    route.handler = function websocketRouteHandler (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+      const pending = state.upgrades.get(request.raw)
+      if (pending !== undefined) {
+        return acceptUpgrade(this, state, pending, request, reply, options, upgradeHandler)
+      }
+      if (httpHandler !== undefined) return httpHandler.call(this, request, reply)
+      // RFC 9110 §15.5.22: 426 carries the protocol to upgrade to.
+      return reply.code(426).header('upgrade', 'websocket').send({
+        statusCode: 426,
+        error: 'Upgrade Required',
+        message: 'this route only accepts WebSocket connections'
+      })
+    } as RouteOptions['handler']
+  }
+}

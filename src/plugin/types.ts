@@ -1,0 +1,87 @@
+import type {
+  ContextConfigDefault,
+  FastifyBaseLogger,
+  FastifyInstance,
+  FastifyRequest,
+  FastifySchema,
+  FastifyTypeProvider,
+  FastifyTypeProviderDefault,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerBase,
+  RawServerDefault,
+  RouteGenericInterface
+} from 'fastify'
+import type { WebSocket } from '../connection/index.js'
+import type { WebSocketRouteOptions } from './options.js'
+
+/** What `app.websocketServer` exposes. */
+export interface WebSocketServerView {
+  /** Every live socket across all routes; a socket leaves when its connection has closed. */
+  readonly clients: Set<WebSocket>
+}
+
+/**
+ * A websocket route handler: the socket, and the Fastify request that opened it (params,
+ * query, headers, anything hooks decorated). May be async; events are held until it is ready.
+ */
+export type WebSocketHandler<
+  RawServer extends RawServerBase = RawServerDefault,
+  RawRequest extends RawRequestDefaultExpression<RawServer> = RawRequestDefaultExpression<RawServer>,
+  RouteGeneric extends RouteGenericInterface = RouteGenericInterface,
+  ContextConfig = ContextConfigDefault,
+  SchemaCompiler extends FastifySchema = FastifySchema,
+  TypeProvider extends FastifyTypeProvider = FastifyTypeProviderDefault,
+  Logger extends FastifyBaseLogger = FastifyBaseLogger
+> = (
+  this: FastifyInstance<RawServer>,
+  socket: WebSocket,
+  request: FastifyRequest<RouteGeneric, RawServer, RawRequest, SchemaCompiler, TypeProvider, ContextConfig, Logger>
+) => void | Promise<unknown>
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The plugin's view of its connections (`clients`). */
+    websocketServer: WebSocketServerView
+  }
+
+  interface FastifyRequest {
+    /** True when this request is a WebSocket upgrade. */
+    readonly ws: boolean
+  }
+
+  interface RouteShorthandOptions<
+    RawServer extends RawServerBase = RawServerDefault,
+    RawRequest extends RawRequestDefaultExpression<RawServer> = RawRequestDefaultExpression<RawServer>,
+    RawReply extends RawReplyDefaultExpression<RawServer> = RawReplyDefaultExpression<RawServer>,
+    RouteGeneric extends RouteGenericInterface = RouteGenericInterface,
+    ContextConfig = ContextConfigDefault,
+    SchemaCompiler extends FastifySchema = FastifySchema,
+    TypeProvider extends FastifyTypeProvider = FastifyTypeProviderDefault,
+    Logger extends FastifyBaseLogger = FastifyBaseLogger
+  > {
+    /** Make this a websocket route; an object overrides the plugin's connection options. */
+    websocket?: boolean | WebSocketRouteOptions
+    /**
+     * With `app.route`: the handler for upgrade requests, while `handler` serves plain HTTP.
+     */
+    wsHandler?: WebSocketHandler<RawServer, RawRequest, RouteGeneric, ContextConfig, SchemaCompiler, TypeProvider, Logger>
+  }
+
+  interface RouteShorthandMethod<
+    RawServer extends RawServerBase = RawServerDefault,
+    RawRequest extends RawRequestDefaultExpression<RawServer> = RawRequestDefaultExpression<RawServer>,
+    RawReply extends RawReplyDefaultExpression<RawServer> = RawReplyDefaultExpression<RawServer>,
+    TypeProvider extends FastifyTypeProvider = FastifyTypeProviderDefault,
+    Logger extends FastifyBaseLogger = FastifyBaseLogger
+  > {
+    // With `websocket` set, the handler gets (socket, request).
+    <RouteGeneric extends RouteGenericInterface = RouteGenericInterface, ContextConfig = ContextConfigDefault,
+      const SchemaCompiler extends FastifySchema = FastifySchema>(
+      path: string,
+      opts: RouteShorthandOptions<RawServer, RawRequest, RawReply, RouteGeneric, ContextConfig, SchemaCompiler, TypeProvider, Logger> &
+      { websocket: true | WebSocketRouteOptions },
+      handler: WebSocketHandler<RawServer, RawRequest, RouteGeneric, ContextConfig, SchemaCompiler, TypeProvider, Logger>
+    ): FastifyInstance<RawServer, RawRequest, RawReply, Logger, TypeProvider>
+  }
+}

@@ -1,0 +1,50 @@
+import { ServerResponse, type IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+import type { FastifyInstance } from 'fastify'
+import { destroyWhenFlushed, writeHttpErrorAndClose } from './http-error-response.js'
+import type { PluginState } from './plugin-state.js'
+
+/**
+ * The server's 'upgrade' listener. It claims an upgrade when its path is a websocket route's
+ * (or when no other upgrade listener exists, so unknown paths get Fastify's 404), then hands
+ * the request to Fastify's router with a response bound to the raw socket: routing, 404s and
+ * the onRequest / preValidation / preHandler hooks all run before any upgrade, and a hook's
+ * reply (401, say) goes out as a normal HTTP response.
+ */
+export function createUpgradeListener (fastify: FastifyInstance, state: PluginState) {
+  return function onUpgrade (request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const ours = state.routes.matches(request.url)
+    if (!ours && fastify.server.listenerCount('upgrade') > 1) return
+
+    // Node removed its HTTP error handling from this socket: without a listener, a client
+    // that resets the connection mid-handshake would crash the process.
+    socket.on('error', destroyOnError)
+
+    if (state.closing) {
+      writeHttpErrorAndClose(socket, 503, 'server is shutting down')
+      return
+    }
+    // §4.2.1 item 1: only GET can open a WebSocket. Checked here because a request of another
+    // method would not reach the websocket route at all.
+    if (request.method !== 'GET') {
+      writeHttpErrorAndClose(socket, 400, 'WebSocket handshake must use GET')
+      return
+    }
+
+    state.upgrades.set(request, { socket, head })
+    const response = new ServerResponse(request)
+    response.shouldKeepAlive = false
+    response.assignSocket(socket as Socket)
+    // A refused upgrade (hook reply, 404, bad handshake) ends here: close the socket.
+    response.once('finish', () => {
+      response.detachSocket(socket as Socket)
+      destroyWhenFlushed(socket)
+    })
+    fastify.routing(request, response)
+  }
+}
+
+function destroyOnError (this: Duplex): void {
+  this.destroy()
+}
