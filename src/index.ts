@@ -10,7 +10,8 @@ import { websocket } from './plugin/index.js'
 export default websocket
 export { websocket }
 export * from './plugin/index.js'
-export { WebSocket, ReadyState, DEFAULT_CLOSE_TIMEOUT } from './connection/index.js'
+export { WebSocket, ReadyState, DEFAULT_CLOSE_TIMEOUT, connect, WebSocketHandshakeError, createDuplexPair } from './connection/index.js'
+export type { ClientOptions } from './connection/index.js'
 export type { WebSocketData, WebSocketEvents, WebSocketOptions, WebSocketSendOptions, SendCallback } from './connection/index.js'
 export {
   CloseCode,

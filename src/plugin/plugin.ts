@@ -6,6 +6,7 @@ import type { PluginState } from './plugin-state.js'
 import { createRouteHook } from './route-hook.js'
 import { RouteMatcher } from './route-matcher.js'
 import { createUpgradeListener } from './upgrade-listener.js'
+import { injectWS, type InjectWSOptions } from './inject-ws.js'
 import type { WebSocketServerView } from './types.js'
 
 async function websocketPlugin (fastify: FastifyInstance, options: WebSocketPluginOptions): Promise<void> {
@@ -26,6 +27,9 @@ async function websocketPlugin (fastify: FastifyInstance, options: WebSocketPlug
     getter (this: FastifyRequest): boolean {
       return state.upgrades.has(this.raw)
     }
+  })
+  fastify.decorate('injectWS', function (this: FastifyInstance, path?: string, injectOptions?: InjectWSOptions) {
+    return injectWS(this, path, injectOptions)
   })
   fastify.addHook('onRoute', createRouteHook(state))
 

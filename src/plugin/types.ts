@@ -14,6 +14,7 @@ import type {
 } from 'fastify'
 import type { WebSocket } from '../connection/index.js'
 import type { WebSocketRouteOptions } from './options.js'
+import type { InjectWSOptions } from './inject-ws.js'
 
 /** What `app.websocketServer` exposes. */
 export interface WebSocketServerView {
@@ -43,6 +44,11 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The plugin's view of its connections (`clients`). */
     websocketServer: WebSocketServerView
+    /**
+     * Opens a WebSocket to `path` in memory, through the real routing and hooks, with no port.
+     * Resolves once upgraded; rejects with a WebSocketHandshakeError (statusCode, headers, body).
+     */
+    injectWS: (path?: string, options?: InjectWSOptions) => Promise<WebSocket>
   }
 
   interface FastifyRequest {

@@ -12,3 +12,13 @@ export { MessageAssembler, type AssembledMessage } from './message-assembler.js'
 export { isToken, parseTokenList, hasToken } from './header-tokens.js'
 export * from './handshake.js'
 export * from './protocol.js'
+export {
+  generateClientKey,
+  buildClientRequest,
+  parseResponseHead,
+  findHeadEnd,
+  validateServerHandshake,
+  type ClientRequestOptions,
+  type HttpResponseHead,
+  type ServerHandshakeResult
+} from './client-handshake.js'

@@ -1,0 +1,165 @@
+import { connect as netConnect } from 'node:net'
+import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls'
+import type { Duplex } from 'node:stream'
+import {
+  buildClientRequest,
+  findHeadEnd,
+  generateClientKey,
+  parseResponseHead,
+  validateServerHandshake,
+  type HttpResponseHead
+} from '../protocol/index.js'
+import { WebSocketHandshakeError } from './handshake-error.js'
+import { WebSocket, type WebSocketOptions } from './websocket.js'
+
+export interface ClientOptions {
+  /** Subprotocols to offer, in order of preference; the pick is `socket.protocol`. */
+  protocols?: readonly string[]
+  /** Extra request headers (authorization, cookie). */
+  headers?: Record<string, string | readonly string[]>
+  /** Largest incoming message in bytes. @default 1 MiB */
+  maxMessageSize?: number
+  /** See WebSocketOptions.closeTimeout. @default 5000 */
+  closeTimeout?: number
+  /** Milliseconds for the connection and the whole opening handshake. @default 10000 */
+  handshakeTimeout?: number
+  /** Largest response head accepted, in bytes. @default 16 KiB */
+  maxHandshakeSize?: number
+  /** Extra TLS options for wss:// (ca, servername, rejectUnauthorized...). */
+  tls?: TlsConnectionOptions
+  /** Mask keys for frames; injectable for deterministic tests. @default crypto random */
+  maskKeySource?: WebSocketOptions['maskKeySource']
+}
+
+const DEFAULT_HANDSHAKE_TIMEOUT = 10_000
+const DEFAULT_MAX_HANDSHAKE_SIZE = 16 * 1024
+const MAX_ERROR_BODY = 1024 * 1024
+
+/**
+ * Opens a WebSocket to a `ws://` or `wss://` URL and resolves once the server's 101 has been
+ * checked. Rejects with a WebSocketHandshakeError (carrying status, headers and body) when the
+ * server refuses, and with the network error when it cannot be reached.
+ */
+export async function connect (url: string | URL, options: ClientOptions = {}): Promise<WebSocket> {
+  const target = new URL(url)
+  const secure = target.protocol === 'wss:' || target.protocol === 'https:'
+  if (!secure && target.protocol !== 'ws:' && target.protocol !== 'http:') {
+    throw new TypeError(`unsupported URL scheme ${target.protocol} (use ws: or wss:)`)
+  }
+  if (target.hash !== '') throw new TypeError('a WebSocket URL must not have a fragment (RFC 6455 §3)')
+  const port = target.port === '' ? (secure ? 443 : 80) : Number(target.port)
+  const hostname = target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname
+  const stream: Duplex = secure
+    ? tlsConnect({ host: hostname, port, servername: isIp(hostname) ? undefined : hostname, ALPNProtocols: ['http/1.1'], ...options.tls })
+    : netConnect({ host: hostname, port })
+  const defaultPort = target.port === ''
+  return await openClient(stream, {
+    ...options,
+    host: defaultPort ? target.host : `${target.hostname}:${port}`,
+    path: (target.pathname === '' ? '/' : target.pathname) + target.search
+  })
+}
+
+export interface OpenClientOptions extends ClientOptions {
+  /** Host header value. */
+  host: string
+  /** Request path and query. */
+  path: string
+}
+
+/**
+ * Runs the client side of the opening handshake over any Duplex (a socket being connected, or
+ * one end of an in-memory pair) and resolves to the open WebSocket.
+ */
+export async function openClient (stream: Duplex, options: OpenClientOptions): Promise<WebSocket> {
+  const key = generateClientKey()
+  const protocols = options.protocols ?? []
+  const request = buildClientRequest({ host: options.host, path: options.path, key, protocols, headers: options.headers })
+  const maxHandshakeSize = options.maxHandshakeSize ?? DEFAULT_MAX_HANDSHAKE_SIZE
+
+  return await new Promise<WebSocket>((resolve, reject) => {
+    let received: Buffer = Buffer.alloc(0)
+    let response: HttpResponseHead | undefined
+    let bodyStart = 0
+    let settled = false
+
+    const timer = setTimeout(() => fail(new WebSocketHandshakeError('opening handshake timed out')), options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT)
+
+    const cleanup = (): void => {
+      settled = true
+      clearTimeout(timer)
+      stream.removeListener('data', onData)
+      stream.removeListener('end', onEnd)
+      stream.removeListener('error', onError)
+      stream.removeListener('close', onEnd)
+    }
+    const fail = (error: Error): void => {
+      if (settled) return
+      cleanup()
+      stream.destroy()
+      reject(error)
+    }
+    const refuse = (): void => {
+      const head = response as HttpResponseHead
+      const body = received.subarray(bodyStart).toString('utf8')
+      fail(new WebSocketHandshakeError(`server refused the WebSocket upgrade with ${head.statusCode} ${head.statusMessage}`.trim(), head.statusCode, head.headers, body))
+    }
+    const onError = (error: Error): void => fail(error)
+    const onEnd = (): void => {
+      if (response !== undefined) refuse()
+      else fail(new WebSocketHandshakeError('connection closed during the opening handshake'))
+    }
+    const onData = (chunk: Buffer): void => {
+      // The head is small and arrives once; joining its chunks here is not a hot path.
+      received = received.length === 0 ? chunk : Buffer.concat([received, chunk])
+      if (response !== undefined) {
+        if (received.length - bodyStart >= refusalBodyLength(response)) refuse()
+        return
+      }
+      const end = findHeadEnd(received)
+      if (end === -1) {
+        if (received.length > maxHandshakeSize) fail(new WebSocketHandshakeError('handshake response head too large'))
+        return
+      }
+      if (end > maxHandshakeSize) return fail(new WebSocketHandshakeError('handshake response head too large'))
+      const head = parseResponseHead(received.subarray(0, end - 4).toString('latin1'))
+      if (head === null) return fail(new WebSocketHandshakeError('malformed HTTP response to the opening handshake'))
+      response = head
+      bodyStart = end
+      if (head.statusCode !== 101) {
+        if (received.length - bodyStart >= refusalBodyLength(head)) refuse()
+        return
+      }
+      const check = validateServerHandshake(head, key, protocols)
+      if (!check.ok) return fail(new WebSocketHandshakeError(`invalid opening handshake response: ${check.reason}`, head.statusCode, head.headers))
+      cleanup()
+      stream.pause()
+      const socket = new WebSocket(stream, {
+        role: 'client',
+        protocol: check.protocol,
+        head: received.subarray(end),
+        maxMessageSize: options.maxMessageSize,
+        closeTimeout: options.closeTimeout,
+        maskKeySource: options.maskKeySource
+      })
+      stream.resume()
+      resolve(socket)
+    }
+
+    stream.on('data', onData)
+    stream.on('end', onEnd)
+    stream.on('close', onEnd)
+    stream.on('error', onError)
+    stream.write(request)
+  })
+}
+
+/** How much of a refusal's body to wait for: Content-Length, capped; otherwise until EOF. */
+function refusalBodyLength (head: HttpResponseHead): number {
+  const length = Number(head.headers['content-length'])
+  return Number.isSafeInteger(length) && length >= 0 ? Math.min(length, MAX_ERROR_BODY) : MAX_ERROR_BODY
+}
+
+function isIp (host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(':')
+}
