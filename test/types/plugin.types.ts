@@ -1,0 +1,62 @@
+// Type tests: compiled by `tsc --noEmit` in `npm test`; a wrong inference fails the build.
+// Not a tap file: nothing here runs.
+import Fastify, { type FastifyRequest } from 'fastify'
+import websocket, { WebSocket, connect, type WebSocketHandler } from '../../src/index.js'
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false
+function assertType<T extends true> (_value?: T): void {}
+
+const app = Fastify()
+await app.register(websocket, { maxMessageSize: 1024, closeTimeout: 1000, protocols: ['a'] })
+await app.register(websocket, { protocols: (offered: string[]) => offered[0] })
+
+// @ts-expect-error maxMessageSize is a number
+await app.register(websocket, { maxMessageSize: '1' })
+
+app.get('/ws', { websocket: true }, (socket, request) => {
+  assertType<Equal<typeof socket, WebSocket>>()
+  assertType<Equal<typeof request, FastifyRequest>>()
+  socket.on('message', (data, isBinary) => {
+    assertType<Equal<typeof data, Buffer>>()
+    assertType<Equal<typeof isBinary, boolean>>()
+  })
+  socket.on('close', (code, reason) => {
+    assertType<Equal<typeof code, number>>()
+    assertType<Equal<typeof reason, Buffer>>()
+  })
+  const written: boolean = socket.send('x')
+  void written
+  // @ts-expect-error numbers are not sendable
+  socket.send(1)
+})
+
+app.get<{ Params: { room: string }, Querystring: { name: string } }>('/rooms/:room', { websocket: { maxMessageSize: 10 } }, async (socket, request) => {
+  assertType<Equal<typeof request.params.room, string>>()
+  assertType<Equal<typeof request.query.name, string>>()
+  socket.send(request.params.room)
+})
+
+app.route({
+  method: 'GET',
+  url: '/both',
+  handler: (_request, reply) => reply.send('http'),
+  wsHandler: (socket, request) => {
+    assertType<Equal<typeof socket, WebSocket>>()
+    assertType<Equal<typeof request.ws, boolean>>()
+  }
+})
+
+// Plain routes keep Fastify's own handler types.
+app.get('/plain', (request, reply) => {
+  assertType<Equal<typeof request.ws, boolean>>()
+  return reply.send('ok')
+})
+
+const handler: WebSocketHandler = (socket) => { socket.close(1000) }
+app.get('/typed', { websocket: true }, handler)
+
+assertType<Equal<typeof app.websocketServer.clients, Set<WebSocket>>>()
+const injected: WebSocket = await app.injectWS('/ws', { headers: { a: 'b' }, query: { x: '1' }, protocols: ['a'] })
+const client: WebSocket = await connect('ws://127.0.0.1:1/')
+void injected
+void client
