@@ -1,0 +1,27 @@
+// Benchmark echo server, built the way users run the plugin: Fastify with logging off, the
+// plugin, GET / echoing every message as received (text as text, binary as binary).
+// `npm run bench:server`; PORT (default 9001) and HOST (default 127.0.0.1).
+import Fastify from 'fastify'
+import websocket from 'fastify-websocket-native'
+
+const port = Number(process.env.PORT ?? 9001)
+const host = process.env.HOST ?? '127.0.0.1'
+
+const app = Fastify({ logger: false })
+// Up to 64 MiB messages: benchmarks and conformance suites send 16 MiB ones.
+await app.register(websocket, { maxMessageSize: 64 * 1024 * 1024 })
+
+app.get('/', { websocket: true }, (socket) => {
+  socket.on('message', (data, isBinary) => {
+    socket.send(data, { binary: isBinary })
+  })
+})
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    app.close().then(() => process.exit(0), () => process.exit(1))
+  })
+}
+
+await app.listen({ port, host })
+process.stdout.write(`bench server listening on ${host}:${port}\n`)
