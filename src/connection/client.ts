@@ -133,17 +133,21 @@ export async function openClient (stream: Duplex, options: OpenClientOptions): P
       const check = validateServerHandshake(head, key, protocols)
       if (!check.ok) return fail(new WebSocketHandshakeError(`invalid opening handshake response: ${check.reason}`, head.statusCode, head.headers))
       cleanup()
-      stream.pause()
+      // Frames can arrive with the 101 (in `head`) or right after it, before the caller's
+      // `await` resumes and attaches its listeners (an in-memory pair delivers them on the
+      // next tick, ahead of promise continuations). Hold events until the event loop's next
+      // turn, when every continuation of this resolution has run.
       const socket = new WebSocket(stream, {
         role: 'client',
         protocol: check.protocol,
         head: received.subarray(end),
+        holdEvents: true,
         maxMessageSize: options.maxMessageSize,
         closeTimeout: options.closeTimeout,
         maskKeySource: options.maskKeySource
       })
-      stream.resume()
       resolve(socket)
+      setImmediate(() => socket.releaseEvents())
     }
 
     stream.on('data', onData)

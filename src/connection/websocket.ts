@@ -35,7 +35,11 @@ export interface WebSocketOptions {
   closeTimeout?: number
   /** The negotiated subprotocol, or '' for none. */
   protocol?: string
-  /** Bytes that arrived with the upgrade request, parsed as the first frames. */
+  /**
+   * Bytes that arrived with the upgrade request, parsed as the first frames. Their events are
+   * emitted on the next tick at the earliest (or held, with `holdEvents`), never from inside
+   * the constructor, so listeners attached right after `new WebSocket()` get them.
+   */
   head?: Buffer
   /**
    * Queue incoming events until `releaseEvents()` is called, so a handler that attaches its
@@ -132,7 +136,15 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
     stream.on('end', this.#onEnd)
     stream.on('error', this.#onStreamError)
     stream.on('close', this.#onStreamClose)
-    if (options.head !== undefined && options.head.length > 0) this.#protocol.receive(options.head)
+    if (options.head !== undefined && options.head.length > 0) {
+      // Events from `head` would be emitted inside the constructor, before anyone can listen:
+      // hold them (and anything after them, to keep the order) until the next tick.
+      if (this.#held === null) {
+        this.#held = []
+        process.nextTick(() => this.releaseEvents())
+      }
+      this.#protocol.receive(options.head)
+    }
     if (stream.destroyed) process.nextTick(this.#onStreamClose)
   }
 
@@ -173,9 +185,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
       if (binary === false && !isUtf8(payload)) throw new TypeError('data sent as text is not valid UTF-8')
     }
     if (binary === undefined) binary = typeof data !== 'string'
-    if (!this.#protocol.canSend()) return this.#notSent('send', callback)
-    this.#pendingCallback = callback
-    this.#protocol.send(payload, { binary, fin: options?.fin })
+    if (!this.#canSend()) return this.#notSent('send', callback)
+    this.#withCallback(callback, () => this.#protocol.send(payload, { binary, fin: options?.fin }))
     return this.#stream.writableNeedDrain !== true
   }
 
@@ -183,24 +194,22 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
   ping (data?: WebSocketData, mask?: boolean | SendCallback, callback?: SendCallback): void {
     if (typeof mask === 'function') callback = mask
     const payload = data === undefined ? undefined : toBuffer(data)
-    if (!this.#protocol.canSend()) {
+    if (!this.#canSend()) {
       this.#notSent('ping', callback)
       return
     }
-    this.#pendingCallback = callback
-    this.#protocol.ping(payload)
+    this.#withCallback(callback, () => this.#protocol.ping(payload))
   }
 
   /** Sends an unsolicited pong (at most 125 bytes). Pings are answered automatically. */
   pong (data?: WebSocketData, mask?: boolean | SendCallback, callback?: SendCallback): void {
     if (typeof mask === 'function') callback = mask
     const payload = data === undefined ? undefined : toBuffer(data)
-    if (!this.#protocol.canSend()) {
+    if (!this.#canSend()) {
       this.#notSent('pong', callback)
       return
     }
-    this.#pendingCallback = callback
-    this.#protocol.pong(payload)
+    this.#withCallback(callback, () => this.#protocol.pong(payload))
   }
 
   /**
@@ -341,6 +350,28 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
       this.#stream.destroy()
     }, this.#closeTimeout)
     this.#closeTimer.unref?.()
+  }
+
+  /**
+   * Whether data and pings may go out: the protocol allows it (no close frame sent, not failed,
+   * not ended) and the transport is still ours (not terminated, not destroyed under us).
+   */
+  #canSend (): boolean {
+    return this.#readyState === ReadyState.OPEN && !this.#stream.destroyed && this.#protocol.canSend()
+  }
+
+  /**
+   * Runs a protocol command whose last frame chunk carries `callback`. The callback is dropped
+   * afterwards even if the command threw (a RangeError for a 126-byte ping), so it can never
+   * ride on a later frame such as an automatic pong.
+   */
+  #withCallback (callback: SendCallback | undefined, command: () => void): void {
+    this.#pendingCallback = callback
+    try {
+      command()
+    } finally {
+      this.#pendingCallback = undefined
+    }
   }
 
   #notSent (what: string, callback: SendCallback | undefined): false {

@@ -1,0 +1,158 @@
+/**
+ * Held events (`holdEvents` / `releaseEvents()`), for handlers that attach listeners late, and
+ * the `head` option: bytes that arrived with the upgrade request are the first frames.
+ */
+import t from 'tap'
+import { createDuplexPair, WebSocket } from '../../src/connection/index.js'
+import { EventLog, turn, until, WAIT, ByteSink, EVENTS, OP, closeBody, masked, openPair, openRaw, pattern, unmasked } from '../helpers/wait.js'
+
+t.test('holdEvents: nothing is emitted before releaseEvents(), then everything in order', async (t) => {
+  const closedWhileHeld: WebSocket[] = []
+  const { server, client, serverLog, clientLog } = openPair(t, { holdEvents: true, onClosed: (s) => closedWhileHeld.push(s) })
+  client.send('first')
+  client.send(Buffer.from([1, 2, 3]))
+  client.ping('p')
+  client.close(4000, 'bye')
+  // The protocol still answers while events are held: the pong and the close echo go out.
+  await clientLog.nth('pong')
+  await clientLog.nth('close')
+  await until(() => server.readyState === WebSocket.CLOSED, WAIT, 'the server transport to close')
+  await turn()
+  t.same(serverLog.events, [], 'nothing emitted while held')
+  t.same(closedWhileHeld, [server], 'onClosed is not held')
+
+  server.releaseEvents()
+  t.same(serverLog.events.map((e) => e[0]), ['message', 'message', 'ping', 'close'], 'delivered synchronously, in order')
+  const [first, second, ping, close] = serverLog.events
+  t.equal((first[1] as Buffer).toString(), 'first')
+  t.equal(first[2], false)
+  t.same([...(second[1] as Buffer)], [1, 2, 3])
+  t.equal(second[2], true)
+  t.equal((ping[1] as Buffer).toString(), 'p')
+  t.equal(close[1], 4000)
+  t.equal((close[2] as Buffer).toString(), 'bye')
+
+  server.releaseEvents()
+  await turn()
+  t.equal(serverLog.events.length, 4, 'a second releaseEvents() delivers nothing twice')
+})
+
+t.test('holdEvents: after release, new events are emitted directly', async (t) => {
+  const { server, client, serverLog } = openPair(t, { holdEvents: true })
+  client.send('held')
+  await until(() => server.bufferedAmount === 0 && client.bufferedAmount === 0)
+  await turn()
+  await turn()
+  t.equal(serverLog.count('message'), 0)
+  server.releaseEvents()
+  t.equal(serverLog.count('message'), 1)
+  client.send('live')
+  const [data] = await serverLog.nth('message', 2) as [Buffer]
+  t.equal(data.toString(), 'live')
+})
+
+t.test('holdEvents: a protocol error is held too, and delivered once', async (t) => {
+  const { socket, peer, received, log } = openRaw(t, { holdEvents: true, closeTimeout: 100 })
+  peer.on('end', () => peer.end())
+  peer.write(unmasked(OP.TEXT, 'not masked'))
+  const frames = await received.waitFrames(1)
+  t.equal(frames[0].closeCode, 1002, 'the close frame goes out while events are held')
+  await until(() => socket.readyState === WebSocket.CLOSED, WAIT, 'the transport to close')
+  t.same(log.events, [], 'nothing emitted yet')
+  socket.releaseEvents()
+  t.same(log.events.map((e) => e[0]), ['error', 'close'])
+  t.equal((log.events[0][1] as { closeCode: number }).closeCode, 1002)
+  t.equal(log.events[1][1], 1006)
+})
+
+t.test('holdEvents: over 1 MiB of held messages pauses reading; release resumes it', async (t) => {
+  const { server, client, serverEnd, serverLog } = openPair(t, { holdEvents: true })
+  const size = 600 * 1024
+  client.send(pattern(size, 1))
+  client.send(pattern(size, 2))
+  client.send(pattern(size, 3))
+  await until(() => serverEnd.isPaused(), WAIT, 'the server to stop reading')
+  await turn()
+  t.equal(serverLog.count('message'), 0)
+  server.releaseEvents()
+  await serverLog.nth('message', 3)
+  const messages = serverLog.of('message') as Array<[Buffer, boolean]>
+  t.ok(messages[0][0].equals(pattern(size, 1)))
+  t.ok(messages[1][0].equals(pattern(size, 2)))
+  t.ok(messages[2][0].equals(pattern(size, 3)), 'the message read after resuming')
+  t.equal(serverEnd.isPaused(), false)
+})
+
+t.test('head: bytes passed as head are parsed as the first frames', async (t) => {
+  const [end, peer] = createDuplexPair()
+  const received = new ByteSink(peer)
+  const head = Buffer.concat([masked(OP.TEXT, 'from head'), masked(OP.PING, 'hp')])
+  const socket = new WebSocket(end, { role: 'server', head, holdEvents: true })
+  t.teardown(() => socket.terminate())
+  const log = new EventLog(socket, EVENTS)
+  peer.write(masked(OP.BINARY, Buffer.from([7])))
+  await until(() => received.frames.length >= 1, WAIT, 'the pong to the ping in head')
+  t.equal(received.frames[0].opcode, OP.PONG)
+  t.equal(received.frames[0].payload.toString(), 'hp')
+  await turn()
+  socket.releaseEvents()
+  await log.nth('message', 2)
+  t.same(log.events.map((e) => e[0]), ['message', 'ping', 'message'])
+  t.equal((log.events[0][1] as Buffer).toString(), 'from head', 'head comes first')
+  t.same([...(log.events[2][1] as Buffer)], [7], 'then the stream')
+})
+
+t.test('head: a frame split between head and the stream is one message', async (t) => {
+  const [end, peer] = createDuplexPair()
+  const frame = masked(OP.TEXT, 'split across head and stream')
+  const socket = new WebSocket(end, { role: 'server', head: frame.subarray(0, 9) })
+  t.teardown(() => socket.terminate())
+  const log = new EventLog(socket, EVENTS)
+  peer.write(frame.subarray(9))
+  const [data] = await log.nth('message') as [Buffer]
+  t.equal(data.toString(), 'split across head and stream')
+})
+
+t.test('head: without holdEvents, a listener attached right after the constructor gets head messages', async (t) => {
+  const [end, peer] = createDuplexPair()
+  peer.resume()
+  const head = Buffer.concat([masked(OP.TEXT, 'greeting'), masked(OP.CLOSE, closeBody(4001, 'head close'))])
+  const socket = new WebSocket(end, { role: 'server', head })
+  t.teardown(() => socket.terminate())
+  const log = new EventLog(socket, EVENTS)
+  peer.on('end', () => peer.end())
+  const [data] = await log.nth('message') as [Buffer]
+  t.equal(data.toString(), 'greeting')
+  const [code, reason] = await log.nth('close') as [number, Buffer]
+  t.equal(code, 4001)
+  t.equal(reason.toString(), 'head close')
+  t.same(log.events.map((e) => e[0]), ['message', 'close'])
+})
+
+t.test('head: a bad frame in head fails the connection and reaches an error listener', async (t) => {
+  const [end, peer] = createDuplexPair()
+  const received = new ByteSink(peer)
+  peer.on('end', () => peer.end())
+  const socket = new WebSocket(end, { role: 'server', head: unmasked(OP.TEXT, 'x'), closeTimeout: 100 })
+  t.teardown(() => socket.terminate())
+  const log = new EventLog(socket, EVENTS)
+  const [error] = await log.nth('error') as [{ code: string }]
+  t.equal(error.code, 'WS_ERR_EXPECTED_MASK')
+  await log.nth('close')
+  t.equal(received.frames[0]?.closeCode, 1002)
+})
+
+t.test('pause() and resume() stop and restart reading', async (t) => {
+  const { server, client, serverLog } = openPair(t)
+  server.pause()
+  t.equal(server.isPaused, true)
+  client.send('while paused')
+  await turn()
+  await turn()
+  await turn()
+  t.equal(serverLog.count('message'), 0, 'nothing read while paused')
+  server.resume()
+  t.equal(server.isPaused, false)
+  const [data] = await serverLog.nth('message') as [Buffer]
+  t.equal(data.toString(), 'while paused')
+})
