@@ -73,6 +73,14 @@ type HeldEvent = { [K in keyof WebSocketEvents]: [K, ...WebSocketEvents[K]] }[ke
 const HELD_BYTES_PAUSE = 1024 * 1024
 
 /**
+ * A server stops reading from a peer while this many bytes it wrote to that peer are still
+ * queued: a client that floods pings (or messages to an echo) and never reads cannot grow our
+ * write buffer without bound. Only the server side pauses, so two of our endpoints can never
+ * wait on each other; clients always read.
+ */
+const WRITE_BACKLOG_PAUSE = 1024 * 1024
+
+/**
  * A WebSocket connection over any Node `Duplex` (a TCP or TLS socket, or an in-memory
  * stream), with the `ws` API: `message`, `close`, `error`, `ping` and `pong` events,
  * `send`, `ping`, `pong`, `close`, `terminate`, `readyState`.
@@ -111,6 +119,9 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
   #errorEmitted = false
   #held: HeldEvent[] | null
   #heldBytes = 0
+  /** Reading is paused until the transport drains (server role, see WRITE_BACKLOG_PAUSE). */
+  #waitingForDrain = false
+  readonly #pausesOnBacklog: boolean
   #pendingCallback: SendCallback | undefined
   #paused = false
 
@@ -122,6 +133,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
     this.#onUnhandledError = options.onUnhandledError
     this.#onClosed = options.onClosed
     this.#held = options.holdEvents === true ? [] : null
+    this.#pausesOnBacklog = (options.role ?? 'server') === 'server'
     this.protocol = options.protocol ?? ''
     this.#protocol = new WebSocketProtocol(this, {
       role: options.role ?? 'server',
@@ -237,13 +249,13 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
   /** Stops reading from the transport (incoming messages wait in the kernel). */
   pause (): void {
     this.#paused = true
-    this.#stream.pause()
+    this.#updateFlow()
   }
 
   /** Resumes reading after `pause()`. */
   resume (): void {
     this.#paused = false
-    if (this.#held === null || this.#heldBytes < HELD_BYTES_PAUSE) this.#stream.resume()
+    this.#updateFlow()
   }
 
   /**
@@ -256,7 +268,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
     this.#held = null
     this.#heldBytes = 0
     for (const event of held) this.#emitNow(event)
-    if (!this.#paused && this.#readyState !== ReadyState.CLOSED) this.#stream.resume()
+    this.#updateFlow()
   }
 
   // ProtocolHandler: called synchronously by the protocol.
@@ -308,6 +320,24 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
 
   readonly #onData = (chunk: Buffer): void => {
     this.#protocol.receive(chunk)
+    if (this.#pausesOnBacklog && !this.#waitingForDrain && this.#stream.writableLength >= WRITE_BACKLOG_PAUSE) {
+      this.#waitingForDrain = true
+      this.#stream.once('drain', this.#onDrain)
+      this.#updateFlow()
+    }
+  }
+
+  readonly #onDrain = (): void => {
+    this.#waitingForDrain = false
+    this.#updateFlow()
+  }
+
+  /** Reads while nobody asked for a pause: the user, held events over their bound, or a write backlog. */
+  #updateFlow (): void {
+    if (this.#readyState === ReadyState.CLOSED) return
+    const heldTooMuch = this.#held !== null && this.#heldBytes >= HELD_BYTES_PAUSE
+    if (this.#paused || heldTooMuch || this.#waitingForDrain) this.#stream.pause()
+    else this.#stream.resume()
   }
 
   readonly #onEnd = (): void => {
@@ -332,6 +362,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
     this.#closeTimer = undefined
     this.#stream.removeListener('data', this.#onData)
     this.#stream.removeListener('end', this.#onEnd)
+    this.#stream.removeListener('drain', this.#onDrain)
     const code = this.#protocol.closeReceived ? this.#closeCode : CloseCode.Abnormal
     const reason = this.#protocol.closeReceived ? Buffer.from(this.#closeReason) : Buffer.alloc(0)
     this.#onClosed?.(this)
@@ -392,7 +423,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
     held.push(event)
     if (event[0] === 'message') {
       this.#heldBytes += event[1].length
-      if (this.#heldBytes >= HELD_BYTES_PAUSE) this.#stream.pause()
+      if (this.#heldBytes >= HELD_BYTES_PAUSE) this.#updateFlow()
     }
   }
 

@@ -44,9 +44,13 @@ export function acceptUpgrade (
   if (socket.destroyed) return undefined
 
   socket.write(buildAcceptResponse(check.key, protocol, extraHeaders(reply)))
+  // Bytes that came with the request go back into the socket rather than into the
+  // constructor, so they are read like any later chunk, after the handler has run. Parsed in
+  // the constructor, a close frame among them was echoed before the handler could answer the
+  // messages in front of it (and nothing may follow our close frame, RFC 6455 §5.5.1).
+  if (head.length > 0) socket.unshift(head)
   const ws = new WebSocket(socket, {
     role: 'server',
-    head,
     protocol,
     maxMessageSize: options.maxMessageSize,
     closeTimeout: options.closeTimeout,

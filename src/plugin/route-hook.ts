@@ -25,8 +25,13 @@ export function createRouteHook (state: PluginState) {
 
     const methods = Array.isArray(route.method) ? route.method : [route.method]
     if (!methods.includes('GET')) {
-      // HEAD routes are added by Fastify for GET routes; let them be plain HTTP.
-      if (methods.length === 1 && methods[0] === 'HEAD') return
+      // HEAD routes are added by Fastify for GET routes, with the GET route's original
+      // handler: for `{ websocket: true }` that is the websocket handler, which must never be
+      // called as (request, reply). HEAD cannot upgrade; it gets what a plain GET would.
+      if (methods.length === 1 && methods[0] === 'HEAD') {
+        if (wsHandler === undefined) route.handler = upgradeRequired as RouteOptions['handler']
+        return
+      }
       throw new FastifyWebSocketConfigError(
         ConfigErrorCode.InvalidRouteMethod,
         `websocket route ${route.url} must accept GET (RFC 6455 §4.1), got ${methods.join(', ')}`
@@ -48,12 +53,17 @@ export function createRouteHook (state: PluginState) {
         return acceptUpgrade(this, state, pending, request, reply, options, upgradeHandler)
       }
       if (httpHandler !== undefined) return httpHandler.call(this, request, reply)
-      // RFC 9110 §15.5.22: 426 carries the protocol to upgrade to.
-      return reply.code(426).header('upgrade', 'websocket').send({
-        statusCode: 426,
-        error: 'Upgrade Required',
-        message: 'this route only accepts WebSocket connections'
-      })
+      return upgradeRequired(request, reply)
     } as RouteOptions['handler']
   }
+}
+
+/** The answer to plain HTTP on a websocket-only route. */
+function upgradeRequired (_request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  // RFC 9110 §15.5.22: 426 carries the protocol to upgrade to.
+  return reply.code(426).header('upgrade', 'websocket').send({
+    statusCode: 426,
+    error: 'Upgrade Required',
+    message: 'this route only accepts WebSocket connections'
+  })
 }

@@ -38,7 +38,7 @@ export type WebSocketHandler<
   this: FastifyInstance<RawServer>,
   socket: WebSocket,
   request: FastifyRequest<RouteGeneric, RawServer, RawRequest, SchemaCompiler, TypeProvider, ContextConfig, Logger>
-) => void | Promise<unknown>
+) => unknown
 
 declare module 'fastify' {
   interface FastifyInstance {

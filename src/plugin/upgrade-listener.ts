@@ -36,9 +36,13 @@ export function createUpgradeListener (fastify: FastifyInstance, state: PluginSt
     const response = new ServerResponse(request)
     response.shouldKeepAlive = false
     response.assignSocket(socket as Socket)
-    // A refused upgrade (hook reply, 404, bad handshake) ends here: close the socket.
+    // A refused upgrade (hook reply, 404, bad handshake) ends here: close the socket. Node's
+    // HTTP server ends the socket after a `Connection: close` response itself, but this
+    // response is ours, not the server's: without the `end()` the socket never finishes,
+    // stays open, and `app.close()` waits for it forever.
     response.once('finish', () => {
       response.detachSocket(socket as Socket)
+      socket.end()
       destroyWhenFlushed(socket)
     })
     fastify.routing(request, response)

@@ -68,7 +68,9 @@ const messageArb = fc.record({
   mask: maskKey
 })
 
-function encodeStream (messages: Array<fc.RecordValue<typeof messageArb>>): { bytes: Buffer, expected: Event[] } {
+type GeneratedMessage = typeof messageArb extends fc.Arbitrary<infer T> ? T : never
+
+function encodeStream (messages: GeneratedMessage[]): { bytes: Buffer, expected: Event[] } {
   const frames: Buffer[] = []
   const expected: Event[] = []
   for (const message of messages) {
