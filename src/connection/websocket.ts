@@ -36,14 +36,16 @@ export interface WebSocketOptions {
   /** The negotiated subprotocol, or '' for none. */
   protocol?: string
   /**
-   * Bytes that arrived with the upgrade request, parsed as the first frames. Their events are
-   * emitted on the next tick at the earliest (or held, with `holdEvents`), never from inside
-   * the constructor, so listeners attached right after `new WebSocket()` get them.
+   * Bytes that arrived with the upgrade request. They are put back into the stream and read
+   * as its first chunk, never parsed inside the constructor, so listeners attached right
+   * after `new WebSocket()` (or after `releaseEvents()`) get their events.
    */
   head?: Buffer
   /**
-   * Queue incoming events until `releaseEvents()` is called, so a handler that attaches its
-   * listeners late (after an `await`) loses nothing. The plugin uses this. @default false
+   * Do not read from the stream until `releaseEvents()` is called, and queue any event that
+   * happens meanwhile (a reset), so a handler that attaches its listeners late (after an
+   * `await`) loses nothing. Unread data waits in the kernel, so memory stays bounded, and
+   * messages are answered in order before any close that follows them. @default false
    */
   holdEvents?: boolean
   /** Called for an error nobody listens to, instead of crashing the process. */
@@ -68,9 +70,6 @@ export interface WebSocketEvents {
 }
 
 type HeldEvent = { [K in keyof WebSocketEvents]: [K, ...WebSocketEvents[K]] }[keyof WebSocketEvents]
-
-/** While events are held, stop reading once this many message bytes wait (memory bound). */
-const HELD_BYTES_PAUSE = 1024 * 1024
 
 /**
  * A server stops reading from a peer while this many bytes it wrote to that peer are still
@@ -117,8 +116,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
   #closeCode: number = CloseCode.Abnormal
   #closeReason = ''
   #errorEmitted = false
+  /** Events queued while held (see `holdEvents`); null once released. */
   #held: HeldEvent[] | null
-  #heldBytes = 0
   /** Reading is paused until the transport drains (server role, see WRITE_BACKLOG_PAUSE). */
   #waitingForDrain = false
   readonly #pausesOnBacklog: boolean
@@ -148,15 +147,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
     stream.on('end', this.#onEnd)
     stream.on('error', this.#onStreamError)
     stream.on('close', this.#onStreamClose)
-    if (options.head !== undefined && options.head.length > 0) {
-      // Events from `head` would be emitted inside the constructor, before anyone can listen:
-      // hold them (and anything after them, to keep the order) until the next tick.
-      if (this.#held === null) {
-        this.#held = []
-        process.nextTick(() => this.releaseEvents())
-      }
-      this.#protocol.receive(options.head)
-    }
+    // Paused first: unshifting into a flowing stream emits 'data' synchronously, inside this
+    // constructor. Resumed (if nothing holds it) on a later tick, after listeners attached.
+    stream.pause()
+    if (options.head !== undefined && options.head.length > 0 && !stream.readableEnded) stream.unshift(options.head)
+    this.#updateFlow()
     if (stream.destroyed) process.nextTick(this.#onStreamClose)
   }
 
@@ -266,7 +261,6 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
     const held = this.#held
     if (held === null) return
     this.#held = null
-    this.#heldBytes = 0
     for (const event of held) this.#emitNow(event)
     this.#updateFlow()
   }
@@ -332,11 +326,10 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
     this.#updateFlow()
   }
 
-  /** Reads while nobody asked for a pause: the user, held events over their bound, or a write backlog. */
+  /** Reads unless someone asked for a pause: the user, held events, or a write backlog. */
   #updateFlow (): void {
     if (this.#readyState === ReadyState.CLOSED) return
-    const heldTooMuch = this.#held !== null && this.#heldBytes >= HELD_BYTES_PAUSE
-    if (this.#paused || heldTooMuch || this.#waitingForDrain) this.#stream.pause()
+    if (this.#paused || this.#held !== null || this.#waitingForDrain) this.#stream.pause()
     else this.#stream.resume()
   }
 
@@ -421,10 +414,6 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
       return
     }
     held.push(event)
-    if (event[0] === 'message') {
-      this.#heldBytes += event[1].length
-      if (this.#heldBytes >= HELD_BYTES_PAUSE) this.#updateFlow()
-    }
   }
 
   #emitNow (event: HeldEvent): void {

@@ -44,13 +44,12 @@ export function acceptUpgrade (
   if (socket.destroyed) return undefined
 
   socket.write(buildAcceptResponse(check.key, protocol, extraHeaders(reply)))
-  // Bytes that came with the request go back into the socket rather than into the
-  // constructor, so they are read like any later chunk, after the handler has run. Parsed in
-  // the constructor, a close frame among them was echoed before the handler could answer the
-  // messages in front of it (and nothing may follow our close frame, RFC 6455 §5.5.1).
-  if (head.length > 0) socket.unshift(head)
+  // `head` (bytes that came with the request) is read like any later chunk, once the
+  // handler is ready: a close frame among them must not pre-empt the replies to the messages
+  // in front of it (nothing may follow our close frame, RFC 6455 §5.5.1).
   const ws = new WebSocket(socket, {
     role: 'server',
+    head,
     protocol,
     maxMessageSize: options.maxMessageSize,
     closeTimeout: options.closeTimeout,
@@ -89,8 +88,20 @@ function runHandler (
   reply: FastifyReply,
   handler: AnyWebSocketHandler
 ): void {
-  const onError = (error: unknown): void => {
+  let released = false
+  const release = (): void => {
+    if (released) return
+    released = true
+    ws.removeListener('newListener' as 'message', watchListeners as never)
     ws.releaseEvents()
+  }
+  // Installed before the handler runs, so listeners it attaches synchronously count too.
+  function watchListeners (event: string | symbol): void {
+    if (event === 'message' || event === 'close') queueMicrotask(release)
+  }
+  ws.on('newListener' as 'message', watchListeners as never)
+  const onError = (error: unknown): void => {
+    release()
     handleError(fastify, state, error, ws, request, reply)
   }
   let result: unknown
@@ -100,20 +111,8 @@ function runHandler (
     onError(error)
     return
   }
-  if (!isPromiseLike(result)) {
-    ws.releaseEvents()
-    return
-  }
-  const onNewListener = (event: string | symbol): void => {
-    if (event !== 'message' && event !== 'close') return
-    ws.removeListener('newListener' as 'message', onNewListener as never)
-    queueMicrotask(() => ws.releaseEvents())
-  }
-  ws.on('newListener' as 'message', onNewListener as never)
-  result.then(() => {
-    ws.removeListener('newListener' as 'message', onNewListener as never)
-    ws.releaseEvents()
-  }, onError)
+  if (isPromiseLike(result)) result.then(release, onError)
+  else release()
 }
 
 function handleError (

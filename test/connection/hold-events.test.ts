@@ -6,23 +6,25 @@ import t from 'tap'
 import { createDuplexPair, WebSocket } from '../../src/connection/index.js'
 import { EventLog, turn, until, WAIT, ByteSink, EVENTS, OP, closeBody, masked, openPair, openRaw, pattern, unmasked } from '../helpers/wait.js'
 
-t.test('holdEvents: nothing is emitted before releaseEvents(), then everything in order', async (t) => {
+t.test('holdEvents: nothing is read before releaseEvents(), then everything in order, replies before the close echo', async (t) => {
   const closedWhileHeld: WebSocket[] = []
-  const { server, client, serverLog, clientLog } = openPair(t, { holdEvents: true, onClosed: (s) => closedWhileHeld.push(s) })
+  const { server, client, serverEnd, serverLog, clientLog } = openPair(t, { holdEvents: true, onClosed: (s) => closedWhileHeld.push(s) })
   client.send('first')
   client.send(Buffer.from([1, 2, 3]))
   client.ping('p')
   client.close(4000, 'bye')
-  // The protocol still answers while events are held: the pong and the close echo go out.
-  await clientLog.nth('pong')
-  await clientLog.nth('close')
-  await until(() => server.readyState === WebSocket.CLOSED, WAIT, 'the server transport to close')
-  await turn()
+  await until(() => client.bufferedAmount === 0)
+  for (let i = 0; i < 5; i++) await turn()
+  t.ok(serverEnd.isPaused(), 'the server does not read while held')
   t.same(serverLog.events, [], 'nothing emitted while held')
-  t.same(closedWhileHeld, [server], 'onClosed is not held')
+  t.equal(clientLog.count('pong'), 0, 'nothing was parsed, so no pong yet')
+  t.equal(clientLog.count('close'), 0, 'nor a close echo')
+  t.equal(server.readyState, WebSocket.OPEN)
 
+  server.on('message', (data, isBinary) => server.send(data, { binary: isBinary }))
   server.releaseEvents()
-  t.same(serverLog.events.map((e) => e[0]), ['message', 'message', 'ping', 'close'], 'delivered synchronously, in order')
+  await serverLog.nth('close')
+  t.same(serverLog.events.map((e) => e[0]), ['message', 'message', 'ping', 'close'], 'delivered in order')
   const [first, second, ping, close] = serverLog.events
   t.equal((first[1] as Buffer).toString(), 'first')
   t.equal(first[2], false)
@@ -31,6 +33,10 @@ t.test('holdEvents: nothing is emitted before releaseEvents(), then everything i
   t.equal((ping[1] as Buffer).toString(), 'p')
   t.equal(close[1], 4000)
   t.equal((close[2] as Buffer).toString(), 'bye')
+  t.same(closedWhileHeld, [server])
+
+  await clientLog.nth('close')
+  t.same(clientLog.events.map((e) => e[0]), ['message', 'message', 'pong', 'close'], 'the replies reached the client before the close echo')
 
   server.releaseEvents()
   await turn()
@@ -40,50 +46,65 @@ t.test('holdEvents: nothing is emitted before releaseEvents(), then everything i
 t.test('holdEvents: after release, new events are emitted directly', async (t) => {
   const { server, client, serverLog } = openPair(t, { holdEvents: true })
   client.send('held')
-  await until(() => server.bufferedAmount === 0 && client.bufferedAmount === 0)
+  await until(() => client.bufferedAmount === 0)
   await turn()
   await turn()
   t.equal(serverLog.count('message'), 0)
   server.releaseEvents()
-  t.equal(serverLog.count('message'), 1)
+  const [held] = await serverLog.nth('message', 1) as [Buffer]
+  t.equal(held.toString(), 'held')
   client.send('live')
   const [data] = await serverLog.nth('message', 2) as [Buffer]
   t.equal(data.toString(), 'live')
 })
 
-t.test('holdEvents: a protocol error is held too, and delivered once', async (t) => {
+t.test('holdEvents: a reset while held is queued; onClosed is not held', async (t) => {
+  const closed: WebSocket[] = []
+  const { socket, peer, log } = openRaw(t, { holdEvents: true, onClosed: (s) => closed.push(s) })
+  peer.destroy()
+  await until(() => socket.readyState === WebSocket.CLOSED, WAIT, 'the transport to close')
+  t.same(closed, [socket], 'the registry hook ran at once')
+  t.same(log.events, [], 'the close event waits for the handler')
+  socket.releaseEvents()
+  t.same(log.events.map((e) => e[0]), ['close'])
+  t.equal(log.events[0][1], 1006)
+})
+
+t.test('holdEvents: a protocol error is found after release, and delivered once', async (t) => {
   const { socket, peer, received, log } = openRaw(t, { holdEvents: true, closeTimeout: 100 })
   peer.on('end', () => peer.end())
   peer.write(unmasked(OP.TEXT, 'not masked'))
-  const frames = await received.waitFrames(1)
-  t.equal(frames[0].closeCode, 1002, 'the close frame goes out while events are held')
-  await until(() => socket.readyState === WebSocket.CLOSED, WAIT, 'the transport to close')
-  t.same(log.events, [], 'nothing emitted yet')
+  for (let i = 0; i < 5; i++) await turn()
+  t.equal(received.frames.length, 0, 'nothing parsed while held')
   socket.releaseEvents()
+  const frames = await received.waitFrames(1)
+  t.equal(frames[0].closeCode, 1002, 'the close frame goes out')
+  await until(() => socket.readyState === WebSocket.CLOSED, WAIT, 'the transport to close')
   t.same(log.events.map((e) => e[0]), ['error', 'close'])
   t.equal((log.events[0][1] as { closeCode: number }).closeCode, 1002)
   t.equal(log.events[1][1], 1006)
 })
 
-t.test('holdEvents: over 1 MiB of held messages pauses reading; release resumes it', async (t) => {
+t.test('holdEvents: held data waits in the transport, not in our memory; release reads it', async (t) => {
   const { server, client, serverEnd, serverLog } = openPair(t, { holdEvents: true })
   const size = 600 * 1024
   client.send(pattern(size, 1))
   client.send(pattern(size, 2))
   client.send(pattern(size, 3))
-  await until(() => serverEnd.isPaused(), WAIT, 'the server to stop reading')
+  await until(() => client.bufferedAmount === 0)
   await turn()
+  t.ok(serverEnd.isPaused(), 'not reading')
   t.equal(serverLog.count('message'), 0)
   server.releaseEvents()
   await serverLog.nth('message', 3)
   const messages = serverLog.of('message') as Array<[Buffer, boolean]>
   t.ok(messages[0][0].equals(pattern(size, 1)))
   t.ok(messages[1][0].equals(pattern(size, 2)))
-  t.ok(messages[2][0].equals(pattern(size, 3)), 'the message read after resuming')
+  t.ok(messages[2][0].equals(pattern(size, 3)))
   t.equal(serverEnd.isPaused(), false)
 })
 
-t.test('head: bytes passed as head are parsed as the first frames', async (t) => {
+t.test('head: bytes passed as head are the first frames, read once released', async (t) => {
   const [end, peer] = createDuplexPair()
   const received = new ByteSink(peer)
   const head = Buffer.concat([masked(OP.TEXT, 'from head'), masked(OP.PING, 'hp')])
@@ -91,15 +112,16 @@ t.test('head: bytes passed as head are parsed as the first frames', async (t) =>
   t.teardown(() => socket.terminate())
   const log = new EventLog(socket, EVENTS)
   peer.write(masked(OP.BINARY, Buffer.from([7])))
-  await until(() => received.frames.length >= 1, WAIT, 'the pong to the ping in head')
-  t.equal(received.frames[0].opcode, OP.PONG)
-  t.equal(received.frames[0].payload.toString(), 'hp')
-  await turn()
+  for (let i = 0; i < 5; i++) await turn()
+  t.equal(received.frames.length, 0, 'no pong while held')
   socket.releaseEvents()
   await log.nth('message', 2)
   t.same(log.events.map((e) => e[0]), ['message', 'ping', 'message'])
   t.equal((log.events[0][1] as Buffer).toString(), 'from head', 'head comes first')
   t.same([...(log.events[2][1] as Buffer)], [7], 'then the stream')
+  await until(() => received.frames.length >= 1, WAIT, 'the pong to the ping in head')
+  t.equal(received.frames[0].opcode, OP.PONG)
+  t.equal(received.frames[0].payload.toString(), 'hp')
 })
 
 t.test('head: a frame split between head and the stream is one message', async (t) => {
