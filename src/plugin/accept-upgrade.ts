@@ -44,6 +44,7 @@ export function acceptUpgrade (
   if (socket.destroyed) return undefined
 
   socket.write(buildAcceptResponse(check.key, protocol, extraHeaders(reply)))
+  state.handshakeTimeouts.stop(socket)
   // `head` (bytes that came with the request) is read like any later chunk, once the
   // handler is ready: a close frame among them must not pre-empt the replies to the messages
   // in front of it (nothing may follow our close frame, RFC 6455 §5.5.1).

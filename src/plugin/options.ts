@@ -46,6 +46,14 @@ export interface WebSocketConnectionOptions {
 /** Options for `app.register(websocket, options)`. */
 export interface WebSocketPluginOptions extends WebSocketConnectionOptions {
   /**
+   * Milliseconds from accepting a connection to answering its WebSocket handshake (the 101 or
+   * an error): covers a client that sends its request slowly and hooks that never finish. On
+   * expiry the socket is destroyed. The clock stops at a connection's first plain HTTP request.
+   * `Infinity` disables it.
+   * @default 10000
+   */
+  handshakeTimeout?: number
+  /**
    * Handles an error thrown or rejected by a websocket handler. Default: logs it through
    * `request.log.error` and closes the socket with 1011 (no internal detail goes to the peer).
    */
@@ -65,6 +73,15 @@ export interface ResolvedConnectionOptions {
   maxMessageSize: number
   closeTimeout: number
   protocols: readonly string[] | SelectProtocol | undefined
+}
+
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000
+
+/** Checks `handshakeTimeout` and fills in its default. */
+export function resolveHandshakeTimeout (value: number | undefined): number {
+  if (value === undefined) return DEFAULT_HANDSHAKE_TIMEOUT
+  if (value === Infinity || (Number.isSafeInteger(value) && value > 0)) return value
+  throw invalidOption('handshakeTimeout', 'a positive integer (milliseconds) or Infinity', value)
 }
 
 /** Checks and freezes plugin options; never mutates the caller's object. */

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream'
 import type { ConnectionRegistry } from './connection-registry.js'
 import type { ResolvedConnectionOptions, WebSocketErrorHandler } from './options.js'
 import type { RouteMatcher } from './route-matcher.js'
+import type { HandshakeTimeouts } from './handshake-timeout.js'
 
 /** The raw socket and early bytes of an upgrade request while Fastify routes it. */
 export interface PendingUpgrade {
@@ -16,6 +17,7 @@ export interface PluginState {
   readonly errorHandler: WebSocketErrorHandler | undefined
   readonly registry: ConnectionRegistry
   readonly routes: RouteMatcher
+  readonly handshakeTimeouts: HandshakeTimeouts
   /** Upgrade requests in flight, keyed weakly so an abandoned one cannot leak. */
   readonly upgrades: WeakMap<IncomingMessage, PendingUpgrade>
   /** Set once `app.close()` started: new upgrades get 503. */

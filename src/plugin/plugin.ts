@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { ConnectionRegistry } from './connection-registry.js'
-import { resolvePluginOptions, type WebSocketPluginOptions } from './options.js'
+import { resolveHandshakeTimeout, resolvePluginOptions, type WebSocketPluginOptions } from './options.js'
+import { HandshakeTimeouts } from './handshake-timeout.js'
 import type { PluginState } from './plugin-state.js'
 import { createRouteHook } from './route-hook.js'
 import { RouteMatcher } from './route-matcher.js'
@@ -16,6 +17,7 @@ async function websocketPlugin (fastify: FastifyInstance, options: WebSocketPlug
     errorHandler: options.errorHandler,
     registry: new ConnectionRegistry(),
     routes: new RouteMatcher(fastify),
+    handshakeTimeouts: new HandshakeTimeouts(resolveHandshakeTimeout(options.handshakeTimeout)),
     upgrades: new WeakMap(),
     closing: false
   }
@@ -35,6 +37,7 @@ async function websocketPlugin (fastify: FastifyInstance, options: WebSocketPlug
 
   const onUpgrade = createUpgradeListener(fastify, state)
   fastify.server.on('upgrade', onUpgrade)
+  const detachHandshakeTimeouts = state.handshakeTimeouts.attach(fastify.server)
 
   // preClose runs before the HTTP server stops: open WebSockets would otherwise keep
   // server.close() waiting forever.
@@ -46,6 +49,7 @@ async function websocketPlugin (fastify: FastifyInstance, options: WebSocketPlug
   })
   fastify.addHook('onClose', async () => {
     fastify.server.removeListener('upgrade', onUpgrade)
+    detachHandshakeTimeouts()
   })
 }
 

@@ -15,7 +15,13 @@ import type { PluginState } from './plugin-state.js'
 export function createUpgradeListener (fastify: FastifyInstance, state: PluginState) {
   return function onUpgrade (request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const ours = state.routes.matches(request.url)
-    if (!ours && fastify.server.listenerCount('upgrade') > 1) return
+    if (!ours && fastify.server.listenerCount('upgrade') > 1) {
+      // Another listener owns this upgrade, and its own timing.
+      state.handshakeTimeouts.stop(socket)
+      return
+    }
+    // Runs until the upgrade is answered (a keep-alive connection may not have a clock yet).
+    state.handshakeTimeouts.start(socket)
 
     // Node removed its HTTP error handling from this socket: without a listener, a client
     // that resets the connection mid-handshake would crash the process.
