@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events'
-import { isUtf8 } from 'node:buffer'
 import type { Duplex } from 'node:stream'
 import {
   CloseCode,
@@ -8,11 +7,14 @@ import {
   WebSocketStateError,
   type ProtocolHandler
 } from '../protocol/index.js'
+import type { ActivityCounters, HeartbeatScheduler } from './heartbeat.js'
+import { createMessageIterator, type WebSocketMessage } from './message-iterator.js'
 import { ReadyState } from './ready-state.js'
+import { toBuffer, toPayload, type WebSocketData } from './send-data.js'
 import { SocketWriter } from './socket-writer.js'
+import type { TopicRegistry } from './topics.js'
 
-/** What `send` accepts: strings go as text, everything else as binary (unless told otherwise). */
-export type WebSocketData = string | Buffer | ArrayBuffer | ArrayBufferView
+export type { WebSocketData } from './send-data.js'
 
 export interface WebSocketSendOptions {
   /** Force binary (true) or text (false). Bytes forced to text must be valid UTF-8. */
@@ -57,12 +59,32 @@ export interface WebSocketOptions {
   onClosed?: (socket: WebSocket) => void
   /** Client mask keys; injectable for deterministic tests. @default crypto random */
   maskKeySource?: () => Uint8Array
+  /**
+   * Most bytes that may wait in the outgoing queue (`bufferedAmount`). A send made while the
+   * queue is at or over it triggers `backpressurePolicy`. A single large send on a shorter
+   * queue always goes through. @default Infinity
+   */
+  maxBufferedAmount?: number
+  /**
+   * What a send does when the queue is over `maxBufferedAmount`: 'close' fails the connection
+   * with 1008 (policy violation); 'drop' discards the message (send returns false and its
+   * callback gets an error). @default 'close'
+   */
+  backpressurePolicy?: BackpressurePolicy
+  /** Shared timer for pings, pong timeouts and idle timeouts; none when omitted. */
+  heartbeat?: HeartbeatScheduler
+  /** The registry behind `subscribe()`; server sockets get their app's. */
+  topics?: TopicRegistry
 }
+
+export type BackpressurePolicy = 'close' | 'drop'
 
 export const DEFAULT_CLOSE_TIMEOUT = 5000
 
 export interface WebSocketEvents {
   message: [data: Buffer, isBinary: boolean]
+  /** The outgoing queue emptied after a send returned false. */
+  drain: []
   close: [code: number, reason: Buffer]
   error: [error: Error]
   ping: [data: Buffer]
@@ -123,6 +145,13 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
   readonly #pausesOnBacklog: boolean
   #pendingCallback: SendCallback | undefined
   #paused = false
+  readonly #maxBufferedAmount: number
+  readonly #backpressurePolicy: BackpressurePolicy
+  readonly #heartbeat: HeartbeatScheduler | undefined
+  readonly #activity: ActivityCounters = { received: 0, messages: 0 }
+  readonly #registry: TopicRegistry | undefined
+  /** Topics this socket is subscribed to; created on the first subscribe. */
+  #topics: Set<string> | undefined
 
   constructor (stream: Duplex, options: WebSocketOptions = {}) {
     super()
@@ -133,6 +162,10 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
     this.#onClosed = options.onClosed
     this.#held = options.holdEvents === true ? [] : null
     this.#pausesOnBacklog = (options.role ?? 'server') === 'server'
+    this.#maxBufferedAmount = options.maxBufferedAmount ?? Infinity
+    this.#backpressurePolicy = options.backpressurePolicy ?? 'close'
+    this.#heartbeat = options.heartbeat
+    this.#registry = options.topics
     this.protocol = options.protocol ?? ''
     this.#protocol = new WebSocketProtocol(this, {
       role: options.role ?? 'server',
@@ -147,11 +180,13 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
     stream.on('end', this.#onEnd)
     stream.on('error', this.#onStreamError)
     stream.on('close', this.#onStreamClose)
+    stream.on('drain', this.#onDrain)
     // Paused first: unshifting into a flowing stream emits 'data' synchronously, inside this
     // constructor. Resumed (if nothing holds it) on a later tick, after listeners attached.
     stream.pause()
     if (options.head !== undefined && options.head.length > 0 && !stream.readableEnded) stream.unshift(options.head)
     this.#updateFlow()
+    this.#heartbeat?.watch(this, this.#activity)
     if (stream.destroyed) process.nextTick(this.#onStreamClose)
   }
 
@@ -182,19 +217,70 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
       callback = options
       options = undefined
     }
+    // Strings are encoded by the protocol, straight into the frame.
     let payload: Buffer | string
     let binary = options?.binary
     if (typeof data === 'string') {
       payload = data
+      binary ??= false
     } else {
-      payload = toBuffer(data)
-      // Text frames must carry UTF-8 (RFC 6455 §5.6); do not make the peer fail with 1007.
-      if (binary === false && !isUtf8(payload)) throw new TypeError('data sent as text is not valid UTF-8')
+      const normalized = toPayload(data, binary)
+      payload = normalized.payload
+      binary = normalized.binary
     }
-    if (binary === undefined) binary = typeof data !== 'string'
     if (!this.#canSend()) return this.#notSent('send', callback)
-    this.#withCallback(callback, () => this.#protocol.send(payload, { binary, fin: options?.fin }))
+    if (this.#stream.writableLength >= this.#maxBufferedAmount) return this.#overflow(callback)
+    this.#activity.messages++
+    this.#pendingCallback = callback
+    try {
+      this.#protocol.send(payload, { binary, fin: options?.fin })
+    } finally {
+      this.#pendingCallback = undefined
+    }
     return this.#stream.writableNeedDrain !== true
+  }
+
+  /**
+   * @internal Writes a frame encoded once for many sockets (`publish`). Same rules as `send`
+   * (not after close; backpressure policy) but the bytes are shared, never copied.
+   */
+  sendEncoded (chunks: Buffer[]): boolean {
+    if (!this.#canSend()) return false
+    if (this.#stream.writableLength >= this.#maxBufferedAmount) return this.#overflow(undefined)
+    this.#activity.messages++
+    this.#protocol.sendEncoded(chunks)
+    return true
+  }
+
+  /**
+   * Subscribes to a topic: `app.publish(topic, data)` then reaches this socket. A socket
+   * leaves all its topics when it closes. Throws for a socket without a registry (clients).
+   */
+  subscribe (topic: string): void {
+    const registry = this.#requireRegistry()
+    if (this.#readyState === ReadyState.CLOSED) return
+    ;(this.#topics ??= new Set()).add(topic)
+    registry.add(topic, this)
+  }
+
+  /** Leaves a topic. */
+  unsubscribe (topic: string): void {
+    if (this.#topics?.delete(topic) !== true) return
+    this.#registry?.delete(topic, this)
+  }
+
+  /** The topics this socket is subscribed to. */
+  get topics (): ReadonlySet<string> {
+    return this.#topics ?? NO_TOPICS
+  }
+
+  /**
+   * `for await (const { data, isBinary } of socket)`: every message, in order, until the
+   * socket closes. Leaving the loop early closes the socket with 1000. When the loop falls
+   * behind, reading from the connection pauses.
+   */
+  [Symbol.asyncIterator] (): AsyncIterableIterator<WebSocketMessage> {
+    return createMessageIterator(this)
   }
 
   /** Sends a ping (at most 125 bytes). Pongs come back as 'pong' events. */
@@ -205,7 +291,12 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
       this.#notSent('ping', callback)
       return
     }
-    this.#withCallback(callback, () => this.#protocol.ping(payload))
+    this.#pendingCallback = callback
+    try {
+      this.#protocol.ping(payload)
+    } finally {
+      this.#pendingCallback = undefined
+    }
   }
 
   /** Sends an unsolicited pong (at most 125 bytes). Pings are answered automatically. */
@@ -216,7 +307,12 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
       this.#notSent('pong', callback)
       return
     }
-    this.#withCallback(callback, () => this.#protocol.pong(payload))
+    this.#pendingCallback = callback
+    try {
+      this.#protocol.pong(payload)
+    } finally {
+      this.#pendingCallback = undefined
+    }
   }
 
   /**
@@ -280,7 +376,9 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
 
   /** @internal */
   onMessage (data: Buffer, isBinary: boolean): void {
-    this.#dispatch(['message', data, isBinary])
+    this.#activity.messages++
+    if (this.#held === null) this.emit('message', data, isBinary)
+    else this.#held.push(['message', data, isBinary])
   }
 
   /** @internal */
@@ -313,17 +411,20 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
   // Transport events.
 
   readonly #onData = (chunk: Buffer): void => {
+    this.#activity.received++
     this.#protocol.receive(chunk)
     if (this.#pausesOnBacklog && !this.#waitingForDrain && this.#stream.writableLength >= WRITE_BACKLOG_PAUSE) {
       this.#waitingForDrain = true
-      this.#stream.once('drain', this.#onDrain)
       this.#updateFlow()
     }
   }
 
   readonly #onDrain = (): void => {
-    this.#waitingForDrain = false
-    this.#updateFlow()
+    if (this.#waitingForDrain) {
+      this.#waitingForDrain = false
+      this.#updateFlow()
+    }
+    if (this.#readyState === ReadyState.OPEN) this.#dispatch(['drain'])
   }
 
   /** Reads unless someone asked for a pause: the user, held events, or a write backlog. */
@@ -358,6 +459,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
     this.#stream.removeListener('drain', this.#onDrain)
     const code = this.#protocol.closeReceived ? this.#closeCode : CloseCode.Abnormal
     const reason = this.#protocol.closeReceived ? Buffer.from(this.#closeReason) : Buffer.alloc(0)
+    this.#heartbeat?.unwatch(this)
+    if (this.#topics !== undefined) {
+      for (const topic of this.#topics) this.#registry?.delete(topic, this)
+      this.#topics = undefined
+    }
     this.#onClosed?.(this)
     this.#dispatch(['close', code, reason])
   }
@@ -385,17 +491,22 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
   }
 
   /**
-   * Runs a protocol command whose last frame chunk carries `callback`. The callback is dropped
-   * afterwards even if the command threw (a RangeError for a 126-byte ping), so it can never
-   * ride on a later frame such as an automatic pong.
+   * The outgoing queue is over `maxBufferedAmount`: a slow reader. Either fail the connection
+   * with 1008 or drop this message, as configured.
    */
-  #withCallback (callback: SendCallback | undefined, command: () => void): void {
-    this.#pendingCallback = callback
-    try {
-      command()
-    } finally {
-      this.#pendingCallback = undefined
+  #overflow (callback: SendCallback | undefined): false {
+    if (this.#backpressurePolicy === 'close') {
+      this.close(CloseCode.PolicyViolation, 'outgoing queue over its limit')
     }
+    if (callback !== undefined) {
+      process.nextTick(callback, new WebSocketStateError(`message not sent: ${this.#stream.writableLength} bytes already queued (maxBufferedAmount ${this.#maxBufferedAmount})`))
+    }
+    return false
+  }
+
+  #requireRegistry (): TopicRegistry {
+    if (this.#registry === undefined) throw new WebSocketStateError('this socket has no topic registry (only server sockets can subscribe)')
+    return this.#registry
   }
 
   #notSent (what: string, callback: SendCallback | undefined): false {
@@ -429,10 +540,4 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
   }
 }
 
-function toBuffer (data: WebSocketData): Buffer {
-  if (Buffer.isBuffer(data)) return data
-  if (typeof data === 'string') return Buffer.from(data, 'utf8')
-  if (data instanceof ArrayBuffer) return Buffer.from(data)
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-  throw new TypeError('data must be a string, Buffer, TypedArray, DataView or ArrayBuffer')
-}
+const NO_TOPICS: ReadonlySet<string> = new Set()

@@ -30,7 +30,7 @@ export function acceptUpgrade (
   options: ResolvedConnectionOptions,
   handler: AnyWebSocketHandler
 ): FastifyReply | undefined {
-  if (state.closing) return sendError(reply, 503, 'server is shutting down')
+  if (state.refusing !== undefined) return sendError(reply, 503, state.refusing)
   const raw = request.raw
   const check = validateClientHandshake({ method: raw.method, httpVersion: raw.httpVersion, headers: raw.headers })
   if (!check.ok) return sendError(reply, check.status, check.reason, check.headers)
@@ -55,6 +55,10 @@ export function acceptUpgrade (
     maxMessageSize: options.maxMessageSize,
     closeTimeout: options.closeTimeout,
     holdEvents: true,
+    heartbeat: state.heartbeatFor(options),
+    topics: state.topics,
+    maxBufferedAmount: options.maxBufferedAmount,
+    backpressurePolicy: options.backpressurePolicy,
     onClosed: (closed) => state.registry.remove(closed),
     onUnhandledError: (error) => request.log.warn({ err: error }, 'websocket connection failed')
   })

@@ -28,11 +28,16 @@ export class ConnectionRegistry {
    * so this finishes within the longest close timeout.
    */
   async closeAll (reason = 'server shutting down'): Promise<void> {
-    if (this.clients.size === 0) return
-    const done = new Promise<void>((resolve) => this.emptyWaiters.push(resolve))
+    const done = this.whenEmpty()
     for (const socket of this.clients) {
       if (socket.readyState === ReadyState.OPEN) socket.close(CloseCode.GoingAway, reason)
     }
     await done
+  }
+
+  /** Resolves once no socket is left (at once if there is none). */
+  async whenEmpty (): Promise<void> {
+    if (this.clients.size === 0) return
+    await new Promise<void>((resolve) => this.emptyWaiters.push(resolve))
   }
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { WebSocket } from '../connection/index.js'
+import type { BackpressurePolicy, WebSocket } from '../connection/index.js'
 import { DEFAULT_CLOSE_TIMEOUT } from '../connection/index.js'
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../protocol/index.js'
 import { invalidOption } from './errors.js'
@@ -41,6 +41,39 @@ export interface WebSocketConnectionOptions {
    * @default none: no subprotocol is selected
    */
   protocols?: readonly string[] | SelectProtocol
+  /**
+   * Milliseconds a peer may stay silent before it is pinged. Any frame from the peer (a
+   * message, its own ping, a pong) counts as a sign of life. `false` or `Infinity`: no pings.
+   * All sockets share one timer, so the error is about a quarter of the shortest interval.
+   * @default 30000
+   */
+  pingInterval?: number | false
+  /**
+   * Milliseconds to wait, after a ping, for any frame from the peer; a peer that stays silent is
+   * terminated and 'close' reports 1006.
+   * @default 10000
+   */
+  pongTimeout?: number
+  /**
+   * Milliseconds with no message in either direction (pings do not count) after which the
+   * socket is closed with 1001. `false` or `Infinity`: off.
+   * @default false
+   */
+  idleTimeout?: number | false
+  /**
+   * Most bytes that may wait in a socket's outgoing queue before a send triggers
+   * `backpressurePolicy`: a client that reads too slowly cannot make the server buffer without
+   * bound. A single send larger than this still goes out on a shorter queue.
+   * @default 8388608 (8 MiB)
+   */
+  maxBufferedAmount?: number
+  /**
+   * What a send does when the queue is over `maxBufferedAmount`: 'close' fails the connection
+   * with 1008 (policy violation); 'drop' discards the message (`send` returns false and its
+   * callback gets an error), for feeds where the next update replaces the last.
+   * @default 'close'
+   */
+  backpressurePolicy?: BackpressurePolicy
 }
 
 /** Options for `app.register(websocket, options)`. */
@@ -73,7 +106,18 @@ export interface ResolvedConnectionOptions {
   maxMessageSize: number
   closeTimeout: number
   protocols: readonly string[] | SelectProtocol | undefined
+  /** Infinity when off. */
+  pingInterval: number
+  pongTimeout: number
+  /** Infinity when off. */
+  idleTimeout: number
+  maxBufferedAmount: number
+  backpressurePolicy: BackpressurePolicy
 }
+
+export const DEFAULT_PING_INTERVAL = 30_000
+export const DEFAULT_PONG_TIMEOUT = 10_000
+export const DEFAULT_MAX_BUFFERED_AMOUNT = 8 * 1024 * 1024
 
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000
 
@@ -95,7 +139,12 @@ export function resolvePluginOptions (options: WebSocketPluginOptions): Resolved
   return resolveConnectionOptions(options, {
     maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE,
     closeTimeout: DEFAULT_CLOSE_TIMEOUT,
-    protocols: undefined
+    protocols: undefined,
+    pingInterval: DEFAULT_PING_INTERVAL,
+    pongTimeout: DEFAULT_PONG_TIMEOUT,
+    idleTimeout: Infinity,
+    maxBufferedAmount: DEFAULT_MAX_BUFFERED_AMOUNT,
+    backpressurePolicy: 'close'
   })
 }
 
@@ -104,7 +153,18 @@ export function resolveConnectionOptions (
   overrides: WebSocketConnectionOptions,
   base: ResolvedConnectionOptions
 ): ResolvedConnectionOptions {
-  const { maxMessageSize, closeTimeout, protocols } = overrides
+  const { maxMessageSize, closeTimeout, protocols, pongTimeout, maxBufferedAmount, backpressurePolicy } = overrides
+  const pingInterval = optionalDuration('pingInterval', overrides.pingInterval)
+  const idleTimeout = optionalDuration('idleTimeout', overrides.idleTimeout)
+  if (pongTimeout !== undefined && !(Number.isSafeInteger(pongTimeout) && pongTimeout > 0)) {
+    throw invalidOption('pongTimeout', 'a positive integer (milliseconds)', pongTimeout)
+  }
+  if (maxBufferedAmount !== undefined && !(maxBufferedAmount === Infinity || (Number.isSafeInteger(maxBufferedAmount) && maxBufferedAmount > 0))) {
+    throw invalidOption('maxBufferedAmount', 'a positive integer (bytes) or Infinity', maxBufferedAmount)
+  }
+  if (backpressurePolicy !== undefined && backpressurePolicy !== 'close' && backpressurePolicy !== 'drop') {
+    throw invalidOption('backpressurePolicy', "'close' or 'drop'", backpressurePolicy)
+  }
   if (maxMessageSize !== undefined && !(maxMessageSize === Infinity || (Number.isSafeInteger(maxMessageSize) && maxMessageSize >= 0))) {
     throw invalidOption('maxMessageSize', 'a non-negative integer (bytes) or Infinity', maxMessageSize)
   }
@@ -118,8 +178,21 @@ export function resolveConnectionOptions (
   return Object.freeze({
     maxMessageSize: maxMessageSize ?? base.maxMessageSize,
     closeTimeout: closeTimeout ?? base.closeTimeout,
-    protocols: protocols === undefined ? base.protocols : (Array.isArray(protocols) ? Object.freeze([...protocols]) : protocols)
+    protocols: protocols === undefined ? base.protocols : (Array.isArray(protocols) ? Object.freeze([...protocols]) : protocols),
+    pingInterval: pingInterval ?? base.pingInterval,
+    pongTimeout: pongTimeout ?? base.pongTimeout,
+    idleTimeout: idleTimeout ?? base.idleTimeout,
+    maxBufferedAmount: maxBufferedAmount ?? base.maxBufferedAmount,
+    backpressurePolicy: backpressurePolicy ?? base.backpressurePolicy
   })
+}
+
+/** A duration that may be switched off with `false` or `Infinity` (returned as Infinity). */
+function optionalDuration (name: string, value: number | false | undefined): number | undefined {
+  if (value === undefined) return undefined
+  if (value === false || value === Infinity) return Infinity
+  if (Number.isSafeInteger(value) && value > 0) return value
+  throw invalidOption(name, 'a positive integer (milliseconds), Infinity or false', value)
 }
 
 /**

@@ -4,6 +4,7 @@ import type { ConnectionRegistry } from './connection-registry.js'
 import type { ResolvedConnectionOptions, WebSocketErrorHandler } from './options.js'
 import type { RouteMatcher } from './route-matcher.js'
 import type { HandshakeTimeouts } from './handshake-timeout.js'
+import type { HeartbeatScheduler, TopicRegistry } from '../connection/index.js'
 
 /** The raw socket and early bytes of an upgrade request while Fastify routes it. */
 export interface PendingUpgrade {
@@ -18,8 +19,15 @@ export interface PluginState {
   readonly registry: ConnectionRegistry
   readonly routes: RouteMatcher
   readonly handshakeTimeouts: HandshakeTimeouts
+  /** The app's topics: `socket.subscribe()`, `app.publish()`. */
+  readonly topics: TopicRegistry
+  /** One shared heartbeat timer per distinct (pingInterval, pongTimeout, idleTimeout). */
+  heartbeatFor: (options: ResolvedConnectionOptions) => HeartbeatScheduler
   /** Upgrade requests in flight, keyed weakly so an abandoned one cannot leak. */
   readonly upgrades: WeakMap<IncomingMessage, PendingUpgrade>
-  /** Set once `app.close()` started: new upgrades get 503. */
-  closing: boolean
+  /**
+   * Why new upgrades are refused with 503 (`app.close()` started, or `drain()` was called);
+   * undefined while they are accepted.
+   */
+  refusing: string | undefined
 }

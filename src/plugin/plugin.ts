@@ -9,6 +9,8 @@ import { RouteMatcher } from './route-matcher.js'
 import { createUpgradeListener } from './upgrade-listener.js'
 import { injectWS, type InjectWSOptions } from './inject-ws.js'
 import type { WebSocketServerView } from './types.js'
+import { HeartbeatScheduler, TopicRegistry, type PublishOptions, type WebSocketData } from '../connection/index.js'
+import type { ResolvedConnectionOptions } from './options.js'
 
 async function websocketPlugin (fastify: FastifyInstance, options: WebSocketPluginOptions): Promise<void> {
   const resolved = resolvePluginOptions(options)
@@ -19,11 +21,26 @@ async function websocketPlugin (fastify: FastifyInstance, options: WebSocketPlug
     routes: new RouteMatcher(fastify),
     handshakeTimeouts: new HandshakeTimeouts(resolveHandshakeTimeout(options.handshakeTimeout)),
     upgrades: new WeakMap(),
-    closing: false
+    topics: new TopicRegistry(),
+    heartbeatFor: heartbeatPool(),
+    refusing: undefined
   }
 
-  const server: WebSocketServerView = { clients: state.registry.clients }
+  const server: WebSocketServerView = {
+    clients: state.registry.clients,
+    get draining () {
+      return state.refusing !== undefined
+    },
+    async drain () {
+      state.refusing ??= 'server is draining connections; try another instance'
+      await state.registry.whenEmpty()
+    },
+    publish: (topic, data, publishOptions) => state.topics.publish(topic, data, publishOptions)
+  }
   fastify.decorate('websocketServer', server)
+  fastify.decorate('publish', function (topic: string, data: WebSocketData, publishOptions?: PublishOptions): number {
+    return state.topics.publish(topic, data, publishOptions)
+  })
   // `request.ws` tells hooks whether the request is a WebSocket upgrade (as in @fastify/websocket).
   fastify.decorateRequest('ws', {
     getter (this: FastifyRequest): boolean {
@@ -43,7 +60,7 @@ async function websocketPlugin (fastify: FastifyInstance, options: WebSocketPlug
   // server.close() waiting forever.
   const userPreClose = options.preClose
   fastify.addHook('preClose', async function closeWebSockets (this: FastifyInstance) {
-    state.closing = true
+    state.refusing = 'server is shutting down'
     if (userPreClose !== undefined) await userPreClose.call(this)
     else await state.registry.closeAll()
   })
@@ -51,6 +68,20 @@ async function websocketPlugin (fastify: FastifyInstance, options: WebSocketPlug
     fastify.server.removeListener('upgrade', onUpgrade)
     detachHandshakeTimeouts()
   })
+}
+
+/** Schedulers are shared by every route with the same heartbeat settings. */
+function heartbeatPool (): (options: ResolvedConnectionOptions) => HeartbeatScheduler {
+  const pool = new Map<string, HeartbeatScheduler>()
+  return (options) => {
+    const key = `${options.pingInterval}/${options.pongTimeout}/${options.idleTimeout}`
+    let scheduler = pool.get(key)
+    if (scheduler === undefined) {
+      scheduler = new HeartbeatScheduler({ pingInterval: options.pingInterval, pongTimeout: options.pongTimeout, idleTimeout: options.idleTimeout })
+      pool.set(key, scheduler)
+    }
+    return scheduler
+  }
 }
 
 /** The plugin: `await app.register(websocket, options)`. */

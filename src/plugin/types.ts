@@ -12,7 +12,7 @@ import type {
   RawServerDefault,
   RouteGenericInterface
 } from 'fastify'
-import type { WebSocket } from '../connection/index.js'
+import type { PublishOptions, WebSocket, WebSocketData } from '../connection/index.js'
 import type { WebSocketRouteOptions } from './options.js'
 import type { InjectWSOptions } from './inject-ws.js'
 
@@ -20,6 +20,15 @@ import type { InjectWSOptions } from './inject-ws.js'
 export interface WebSocketServerView {
   /** Every live socket across all routes; a socket leaves when its connection has closed. */
   readonly clients: Set<WebSocket>
+  /** True once `drain()` (or `app.close()`) started: new upgrades get 503. */
+  readonly draining: boolean
+  /**
+   * For rolling deploys: refuse new upgrades with 503 from now on and resolve when every
+   * existing connection has closed on its own (nothing is closed for you).
+   */
+  drain: () => Promise<void>
+  /** Same as `app.publish`. */
+  publish: (topic: string, data: WebSocketData, options?: PublishOptions) => number
 }
 
 /**
@@ -49,6 +58,12 @@ declare module 'fastify' {
      * Resolves once upgraded; rejects with a WebSocketHandshakeError (statusCode, headers, body).
      */
     injectWS: (path?: string, options?: InjectWSOptions) => Promise<WebSocket>
+    /**
+     * Sends `data` to every socket subscribed to `topic` (`socket.subscribe(topic)`), encoded
+     * once. `options.except` skips a socket (the sender); `options.binary` forces the type.
+     * Returns how many sockets it was written to.
+     */
+    publish: (topic: string, data: WebSocketData, options?: PublishOptions) => number
   }
 
   interface FastifyRequest {

@@ -27,8 +27,8 @@ export function createUpgradeListener (fastify: FastifyInstance, state: PluginSt
     // that resets the connection mid-handshake would crash the process.
     socket.on('error', destroyOnError)
 
-    if (state.closing) {
-      writeHttpErrorAndClose(socket, 503, 'server is shutting down')
+    if (state.refusing !== undefined) {
+      writeHttpErrorAndClose(socket, 503, state.refusing)
       return
     }
     // §4.2.1 item 1: only GET can open a WebSocket. Checked here because a request of another

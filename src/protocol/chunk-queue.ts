@@ -57,8 +57,9 @@ export class ChunkQueue {
    * otherwise a fresh copy. Caller guarantees `count <= length`.
    */
   take (count: number): Buffer {
+    // An empty control frame often ends the input, leaving no chunk to take a view of.
+    if (count === 0) return EMPTY
     const head = this.chunks[0]
-    if (count === 0) return head.subarray(0, 0)
     if (this.headOffset + count <= head.length) return this.takeFromHead(count)
     const out = Buffer.allocUnsafe(count)
     let filled = 0

@@ -117,7 +117,10 @@ export function buildAcceptResponse (
     'Upgrade: websocket\r\n' +
     'Connection: Upgrade\r\n' +
     `Sec-WebSocket-Accept: ${computeAcceptKey(key)}\r\n`
-  if (protocol !== undefined) response += `Sec-WebSocket-Protocol: ${protocol}\r\n`
+  if (protocol !== undefined) {
+    assertHeaderValue('Sec-WebSocket-Protocol', protocol)
+    response += `Sec-WebSocket-Protocol: ${protocol}\r\n`
+  }
   for (const [name, value] of extraHeaders) {
     if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`)
     const values = Array.isArray(value) ? value : [String(value)]

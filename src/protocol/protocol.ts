@@ -80,6 +80,8 @@ export class WebSocketProtocol implements FrameSink {
   ended = false
   /** Opcode of an outgoing fragmented message in progress, or Continuation (0). */
   private sendingFragmented: number = Opcode.Continuation
+  /** Pre-encoded messages that arrived while a fragmented message was being sent. */
+  private deferredEncoded: Buffer[][] | null = null
 
   constructor (handler: ProtocolHandler, options: ProtocolOptions) {
     const maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE
@@ -123,6 +125,35 @@ export class WebSocketProtocol implements FrameSink {
     }
     if (fin) this.sendingFragmented = Opcode.Continuation
     this.writeFrame(opcode, payload, fin)
+    if (fin && this.deferredEncoded !== null) this.flushDeferred()
+  }
+
+  /**
+   * Sends a complete message frame encoded once for many receivers (`publish`), as the
+   * chunks `encodeFrame` returned, written as they are. Server role only: client frames need a
+   * fresh mask each. §5.4: it must not land inside our own fragmented message, so while one
+   * is being sent it waits for that message's final fragment.
+   */
+  sendEncoded (chunks: Buffer[]): void {
+    this.assertCanSend('send')
+    if (this.maskKeySource !== undefined) throw new WebSocketStateError('pre-encoded frames are for the server role')
+    if (this.sendingFragmented !== Opcode.Continuation) {
+      (this.deferredEncoded ??= []).push(chunks)
+      return
+    }
+    this.writeEncoded(chunks)
+  }
+
+  private flushDeferred (): void {
+    const deferred = this.deferredEncoded as Buffer[][]
+    this.deferredEncoded = null
+    for (const chunks of deferred) this.writeEncoded(chunks)
+  }
+
+  private writeEncoded (chunks: Buffer[]): void {
+    const last = chunks.length - 1
+    for (let i = 0; i < last; i++) this.handler.write(chunks[i], false)
+    this.handler.write(chunks[last], true)
   }
 
   /** Sends a ping (§5.5.2). Throws RangeError over 125 bytes, WebSocketStateError after close. */
@@ -220,10 +251,7 @@ export class WebSocketProtocol implements FrameSink {
 
   private writeFrame (opcode: number, payload: Buffer, fin: boolean): void {
     const maskKey = this.maskKeySource?.()
-    const chunks = encodeFrame(opcode, payload, { fin, maskKey })
-    const last = chunks.length - 1
-    for (let i = 0; i < last; i++) this.handler.write(chunks[i], false)
-    this.handler.write(chunks[last], true)
+    this.writeEncoded(encodeFrame(opcode, payload, { fin, maskKey }))
   }
 
   private assertCanSend (what: string): void {
