@@ -28,12 +28,12 @@ export class ChunkQueue {
   byteAt (index: number): number {
     let chunk = this.chunks[0]
     let position = this.headOffset + index
-    if (position < chunk.length) return chunk[position]
-    for (let c = 1; ; c++) {
+    let c = 0
+    while (position >= chunk.length) {
       position -= chunk.length
-      chunk = this.chunks[c]
-      if (position < chunk.length) return chunk[position]
+      chunk = this.chunks[++c]
     }
+    return chunk[position]
   }
 
   /** Consumes `count` bytes. Caller guarantees `count <= length`. */
