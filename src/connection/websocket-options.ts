@@ -1,0 +1,79 @@
+/** Options, events and callback types of the WebSocket class. */
+import type { HeartbeatScheduler } from './heartbeat.js'
+import type { TopicRegistry } from './topics.js'
+import type { WebSocket } from './websocket.js'
+
+export interface WebSocketSendOptions {
+  /** Force binary (true) or text (false). Bytes forced to text must be valid UTF-8. */
+  binary?: boolean
+  /** False sends a fragment; the next send continues the same message. @default true */
+  fin?: boolean
+}
+
+export type SendCallback = (error?: Error | null) => void
+
+export interface WebSocketOptions {
+  /** 'server' for sockets accepted by the plugin, 'client' for `connect()`. @default 'server' */
+  role?: 'server' | 'client'
+  /** Largest incoming message in bytes; over it the connection fails with 1009. @default 1 MiB */
+  maxMessageSize?: number
+  /**
+   * Milliseconds to wait for the closing handshake (the peer's close frame, then the TCP close)
+   * after we start it, before the socket is destroyed. @default 5000
+   */
+  closeTimeout?: number
+  /** The negotiated subprotocol, or '' for none. */
+  protocol?: string
+  /**
+   * Bytes that arrived with the upgrade request. They are put back into the stream and read
+   * as its first chunk, never parsed inside the constructor, so listeners attached right
+   * after `new WebSocket()` (or after `releaseEvents()`) get their events.
+   */
+  head?: Buffer
+  /**
+   * Do not read from the stream until `releaseEvents()` is called, and queue any event that
+   * happens meanwhile (a reset), so a handler that attaches its listeners late (after an
+   * `await`) loses nothing. Unread data waits in the kernel, so memory stays bounded, and
+   * messages are answered in order before any close that follows them. @default false
+   */
+  holdEvents?: boolean
+  /** Called for an error nobody listens to, instead of crashing the process. */
+  onUnhandledError?: (error: Error) => void
+  /**
+   * Called once, synchronously, when the transport has closed, even while events are held.
+   * Registries use it to stay exact.
+   */
+  onClosed?: (socket: WebSocket) => void
+  /** Client mask keys; injectable for deterministic tests. @default crypto random */
+  maskKeySource?: () => Uint8Array
+  /**
+   * Most bytes that may wait in the outgoing queue (`bufferedAmount`). A send made while the
+   * queue is at or over it triggers `backpressurePolicy`. A single large send on a shorter
+   * queue always goes through. @default Infinity
+   */
+  maxBufferedAmount?: number
+  /**
+   * What a send does when the queue is over `maxBufferedAmount`: 'close' fails the connection
+   * with 1008 (policy violation); 'drop' discards the message (send returns false and its
+   * callback gets an error). @default 'close'
+   */
+  backpressurePolicy?: BackpressurePolicy
+  /** Shared timer for pings, pong timeouts and idle timeouts; none when omitted. */
+  heartbeat?: HeartbeatScheduler
+  /** The registry behind `subscribe()`; server sockets get their app's. */
+  topics?: TopicRegistry
+}
+
+export type BackpressurePolicy = 'close' | 'drop'
+
+export const DEFAULT_CLOSE_TIMEOUT = 5000
+
+export interface WebSocketEvents {
+  message: [data: Buffer, isBinary: boolean]
+  /** The outgoing queue emptied after a send returned false. */
+  drain: []
+  close: [code: number, reason: Buffer]
+  error: [error: Error]
+  ping: [data: Buffer]
+  pong: [data: Buffer]
+}
