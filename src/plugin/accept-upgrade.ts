@@ -59,12 +59,18 @@ export function acceptUpgrade (
     topics: state.topics,
     maxBufferedAmount: options.maxBufferedAmount,
     backpressurePolicy: options.backpressurePolicy,
-    onClosed: (closed) => state.registry.remove(closed),
-    onUnhandledError: (error) => request.log.warn({ err: error }, 'websocket connection failed')
+    onClosed: state.registry.remove,
+    // The logger, not the request: a closure over the request would keep it (and its raw
+    // IncomingMessage) alive for the connection's whole life.
+    onUnhandledError: logUnhandled(request.log)
   })
   state.registry.add(ws)
   runHandler(fastify, state, ws, request, reply, handler)
   return undefined
+}
+
+function logUnhandled (log: FastifyRequest['log']): (error: Error) => void {
+  return (error) => log.warn({ err: error }, 'websocket connection failed')
 }
 
 function sendError (reply: FastifyReply, status: number, message: string, headers: Record<string, string> = {}): FastifyReply {

@@ -14,8 +14,11 @@ export class ConnectionRegistry {
     this.clients.add(socket)
   }
 
-  /** Called by the socket when its transport closed (not subject to event holding). */
-  remove (socket: WebSocket): void {
+  /**
+   * Called by the socket when its transport closed (not subject to event holding). A bound
+   * property, so every socket shares this one function instead of a closure each.
+   */
+  readonly remove = (socket: WebSocket): void => {
     if (!this.clients.delete(socket) || this.clients.size > 0) return
     const waiters = this.emptyWaiters
     this.emptyWaiters = []
