@@ -49,15 +49,22 @@ export async function connect (url: string | URL, options: ClientOptions = {}): 
   if (target.hash !== '') throw new TypeError('a WebSocket URL must not have a fragment (RFC 6455 §3)')
   const port = target.port === '' ? (secure ? 443 : 80) : Number(target.port)
   const hostname = target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname
+  // Options that cannot make a valid request fail here, before a connection is opened.
+  buildClientRequest({ host: target.host, path: '/', key: 'AAAAAAAAAAAAAAAAAAAAAA==', protocols: options.protocols, headers: options.headers })
   const stream: Duplex = secure
     ? tlsConnect({ host: hostname, port, servername: isIp(hostname) ? undefined : hostname, ALPNProtocols: ['http/1.1'], ...options.tls })
     : netConnect({ host: hostname, port })
   const defaultPort = target.port === ''
-  return await openClient(stream, {
-    ...options,
-    host: defaultPort ? target.host : `${target.hostname}:${port}`,
-    path: (target.pathname === '' ? '/' : target.pathname) + target.search
-  })
+  try {
+    return await openClient(stream, {
+      ...options,
+      host: defaultPort ? target.host : `${target.hostname}:${port}`,
+      path: (target.pathname === '' ? '/' : target.pathname) + target.search
+    })
+  } catch (error) {
+    stream.destroy()
+    throw error
+  }
 }
 
 export interface OpenClientOptions extends ClientOptions {

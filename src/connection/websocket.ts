@@ -77,7 +77,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
   #held: HeldEvent[] | null
   /** Reading is paused until the transport drains (server role, see WRITE_BACKLOG_PAUSE). */
   #waitingForDrain = false
-  readonly #pausesOnBacklog: boolean
+  /** Server role: closes TCP first after the closing handshake, pauses on a write backlog. */
+  readonly #isServer: boolean
   #pendingCallback: SendCallback | undefined
   #paused = false
   readonly #maxBufferedAmount: number
@@ -96,7 +97,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
     this.#onUnhandledError = options.onUnhandledError
     this.#onClosed = options.onClosed
     this.#held = options.holdEvents === true ? [] : null
-    this.#pausesOnBacklog = (options.role ?? 'server') === 'server'
+    this.#isServer = (options.role ?? 'server') === 'server'
     this.#maxBufferedAmount = options.maxBufferedAmount ?? Infinity
     this.#backpressurePolicy = options.backpressurePolicy ?? 'close'
     this.#heartbeat = options.heartbeat
@@ -261,7 +262,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
     this.#protocol.close(code, reason)
     if (alreadySent) return
     this.#readyState = ReadyState.CLOSING
-    if (this.#protocol.closeReceived) this.#endTransport()
+    if (this.#protocol.closeReceived) this.#closingHandshakeDone()
     else this.#startCloseTimer()
   }
 
@@ -331,8 +332,16 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
     this.#closeCode = code
     this.#closeReason = reason
     this.#readyState = ReadyState.CLOSING
-    // Both close frames are out: the handshake is done and the server closes TCP first (§7.1.1).
-    this.#endTransport()
+    this.#closingHandshakeDone()
+  }
+
+  /**
+   * Both close frames are out. §7.1.1: the server closes TCP first; the client waits for that
+   * (its 'end' handler then ends our side), and gives up after the close timeout.
+   */
+  #closingHandshakeDone (): void {
+    if (this.#isServer) this.#endTransport()
+    else this.#startCloseTimer()
   }
 
   /** @internal */
@@ -348,7 +357,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
   readonly #onData = (chunk: Buffer): void => {
     this.#activity.received++
     this.#protocol.receive(chunk)
-    if (this.#pausesOnBacklog && !this.#waitingForDrain && this.#stream.writableLength >= WRITE_BACKLOG_PAUSE) {
+    if (this.#isServer && !this.#waitingForDrain && this.#stream.writableLength >= WRITE_BACKLOG_PAUSE) {
       this.#waitingForDrain = true
       this.#updateFlow()
     }

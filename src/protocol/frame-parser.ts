@@ -1,4 +1,4 @@
-import { MAX_CONTROL_PAYLOAD, Opcode, isControlOpcode } from './constants.js'
+import { CloseCode, MAX_CONTROL_PAYLOAD, Opcode, isControlOpcode } from './constants.js'
 import { ChunkQueue } from './chunk-queue.js'
 import { ProtocolErrorCode, WebSocketProtocolError, protocolError } from './errors.js'
 import { applyMask } from './mask.js'
@@ -115,9 +115,10 @@ export class FrameParser {
           if (high >= 0x80000000) {
             return this.fail(protocolError(ProtocolErrorCode.UnsupportedLength, 'payload length has the most significant bit set'))
           }
-          // Lengths above 2^53 cannot be counted exactly; no limit allows them anyway.
+          // Lengths from 2^53 are legal but cannot be counted exactly, and no limit (a safe
+          // integer, or Infinity) could ever be met by them: the message is too big (1009).
           if (high >= 0x200000) {
-            return this.fail(protocolError(ProtocolErrorCode.UnsupportedLength, 'payload length exceeds 2^53 - 1'))
+            return this.fail(new WebSocketProtocolError(ProtocolErrorCode.MessageTooBig, CloseCode.MessageTooBig, 'message too big'))
           }
           this.remaining = high * 0x100000000 + low
           this.afterLength()

@@ -263,7 +263,8 @@ t.test('a close frame sent together with the 101 is reported with its code', asy
   const { url } = await rawServer(t, (c) => {
     connection = c
     c.socket.write(Buffer.concat([Buffer.from(c.switching()), unmasked(OP.CLOSE, closeBody(4003, 'go away'))]))
-    c.socket.on('end', () => c.socket.end())
+    // §7.1.1: the server closes TCP once the client has answered (the client waits for it).
+    void c.waitFrames(1).then(() => c.socket.end())
   })
   const socket = await withTimeout(connect(url), WAIT, 'connect')
   t.teardown(() => socket.terminate())
