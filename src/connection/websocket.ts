@@ -165,7 +165,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
       binary = normalized.binary
     }
     if (!this.#canSend()) return this.#notSent('send', callback)
-    if (this.#stream.writableLength >= this.#maxBufferedAmount) return this.#overflow(callback)
+    if (this.#writer.bufferedAmount >= this.#maxBufferedAmount) return this.#overflow(callback)
     this.#activity.messages++
     this.#pendingCallback = callback
     try {
@@ -173,7 +173,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
     } finally {
       this.#pendingCallback = undefined
     }
-    return this.#stream.writableNeedDrain !== true
+    return !this.#writer.needsDrain
   }
 
   /**
@@ -182,7 +182,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
    */
   sendEncoded (chunks: Buffer[]): boolean {
     if (!this.#canSend()) return false
-    if (this.#stream.writableLength >= this.#maxBufferedAmount) return this.#overflow(undefined)
+    if (this.#writer.bufferedAmount >= this.#maxBufferedAmount) return this.#overflow(undefined)
     this.#activity.messages++
     this.#protocol.sendEncoded(chunks)
     return true
@@ -357,7 +357,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
   readonly #onData = (chunk: Buffer): void => {
     this.#activity.received++
     this.#protocol.receive(chunk)
-    if (this.#isServer && !this.#waitingForDrain && this.#stream.writableLength >= WRITE_BACKLOG_PAUSE) {
+    if (this.#isServer && !this.#waitingForDrain && this.#writer.bufferedAmount >= WRITE_BACKLOG_PAUSE) {
       this.#waitingForDrain = true
       this.#updateFlow()
     }
@@ -383,6 +383,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
     // Sockets from an HTTP upgrade allow half-open connections and Node no longer ends them
     // for us: without this, a peer that leaves without a close frame leaks the socket.
     if (this.#readyState !== ReadyState.CLOSED) this.#readyState = ReadyState.CLOSING
+    this.#writer.flush()
     this.#stream.end()
     this.#startCloseTimer()
   }
@@ -413,6 +414,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
   }
 
   #endTransport (): void {
+    this.#writer.flush()
     this.#stream.end()
     this.#startCloseTimer()
   }
@@ -443,7 +445,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
       this.close(CloseCode.PolicyViolation, 'outgoing queue over its limit')
     }
     if (callback !== undefined) {
-      process.nextTick(callback, new WebSocketStateError(`message not sent: ${this.#stream.writableLength} bytes already queued (maxBufferedAmount ${this.#maxBufferedAmount})`))
+      process.nextTick(callback, new WebSocketStateError(`message not sent: ${this.#writer.bufferedAmount} bytes already queued (maxBufferedAmount ${this.#maxBufferedAmount})`))
     }
     return false
   }

@@ -1,12 +1,13 @@
 /**
- * Write batching: everything written in one tick leaves in one writev (DESIGN.md: the write
- * system call, not the codec, is the cost of small messages).
+ * Write batching: everything written in one tick leaves in one write to the transport (small
+ * frames joined into one buffer, large chunks passed through uncopied, all in one cork).
+ * DESIGN.md: the write system call, not the codec, is the cost of small messages.
  */
 import t from 'tap'
 import { SocketWriter, WebSocket } from '../../src/connection/index.js'
 import { turn, until, OP, SwallowingDuplex, masked, parseFrames } from '../helpers/wait.js'
 
-t.test('several sends in one tick produce one writev on the transport', async (t) => {
+t.test('several sends in one tick produce one write on the transport', async (t) => {
   const stream = new SwallowingDuplex()
   const socket = new WebSocket(stream, { role: 'server' })
   t.teardown(() => socket.terminate())
@@ -16,8 +17,7 @@ t.test('several sends in one tick produce one writev on the transport', async (t
   socket.send('four'.repeat(100))
   t.equal(stream.writeCalls + stream.writevCalls, 0, 'nothing written synchronously')
   await turn()
-  t.equal(stream.writevCalls, 1, 'one writev')
-  t.equal(stream.writeCalls, 0, 'no single writes')
+  t.equal(stream.writevCalls + stream.writeCalls, 1, 'one write call for four frames')
   const frames = parseFrames(stream.written).frames
   t.same(frames.map((f) => [f.opcode, f.payload.toString('latin1')]), [
     [OP.TEXT, 'one'],
@@ -51,23 +51,56 @@ t.test('writes in different ticks are separate writes (the cork is released ever
   socket.send('b')
   socket.send('c')
   await turn()
-  t.equal(stream.writeCalls, 1, 'the lone small frame of the first tick: one chunk, one write...')
-  t.equal(stream.writevCalls, 1, '...and the two frames of the second tick')
+  t.equal(stream.writeCalls + stream.writevCalls, 2, 'one write for each tick')
   t.equal(parseFrames(stream.written).frames.length, 3)
 })
 
-t.test('SocketWriter on its own: one writev per tick, bufferedAmount, callbacks', async (t) => {
+t.test('SocketWriter on its own: one write per tick, bufferedAmount, callbacks', async (t) => {
   const stream = new SwallowingDuplex()
   const writer = new SocketWriter(stream)
   const done: string[] = []
-  t.equal(writer.write(Buffer.from('ab'), () => done.push('first')), true)
-  t.equal(writer.write(Buffer.from('cd')), true)
-  t.equal(writer.write(Buffer.from('ef'), () => done.push('third')), true)
-  t.equal(writer.bufferedAmount, 6, 'corked bytes count as buffered')
+  writer.write(Buffer.from('ab'), () => done.push('first'))
+  writer.write(Buffer.from('cd'))
+  writer.write(Buffer.from('ef'), () => done.push('third'))
+  t.equal(writer.bufferedAmount, 6, 'queued bytes count as buffered')
+  t.equal(done.length, 0)
   await turn()
-  t.equal(stream.writevCalls, 1)
-  t.equal(stream.writeCalls, 0)
+  t.equal(stream.writevCalls + stream.writeCalls, 1)
   t.equal(stream.written.toString(), 'abcdef')
   t.equal(writer.bufferedAmount, 0)
   t.same(done, ['first', 'third'])
+})
+
+t.test('large chunks are passed through uncopied, between joined runs of small ones', async (t) => {
+  const chunks: Buffer[] = []
+  const stream = new SwallowingDuplex()
+  const originalWrite = stream._write.bind(stream)
+  const originalWritev = stream._writev!.bind(stream)
+  stream._write = (chunk, encoding, callback) => { chunks.push(chunk); originalWrite(chunk, encoding, callback) }
+  stream._writev = (entries, callback) => { for (const { chunk } of entries) chunks.push(chunk); originalWritev(entries, callback) }
+  const writer = new SocketWriter(stream)
+  const big = Buffer.alloc(5000, 1)
+  writer.write(Buffer.from('h1'))
+  writer.write(Buffer.from('h2'))
+  writer.write(big)
+  writer.write(Buffer.from('t'))
+  await turn()
+  t.equal(stream.writevCalls + stream.writeCalls, 1, 'still one call')
+  t.equal(chunks.length, 3, 'a joined run, the big chunk, the tail')
+  t.equal(chunks[0].toString(), 'h1h2')
+  t.equal(chunks[1], big, 'the very same Buffer: not copied')
+  t.equal(stream.written.toString('latin1'), 'h1h2' + big.toString('latin1') + 't')
+})
+
+t.test('flush() hands queued chunks over at once; a destroyed stream fails their callbacks', async (t) => {
+  const stream = new SwallowingDuplex()
+  const writer = new SocketWriter(stream)
+  writer.write(Buffer.from('now'))
+  writer.flush()
+  t.equal(stream.writevCalls + stream.writeCalls, 1, 'written synchronously by flush()')
+  stream.destroy()
+  let error: Error | null | undefined
+  writer.write(Buffer.from('late'), (e) => { error = e })
+  await turn()
+  t.ok(error instanceof Error)
 })
