@@ -14,9 +14,13 @@ import type { Duplex } from 'node:stream'
 export class HandshakeTimeouts {
   private readonly timeout: number
   private readonly timers = new WeakMap<Duplex, NodeJS.Timeout>()
+  /** One listener function for every socket, rather than a closure each. */
+  private readonly stopOnClose: (this: Duplex) => void
 
   constructor (timeout: number) {
     this.timeout = timeout
+    const timeouts = this
+    this.stopOnClose = function (this: Duplex) { timeouts.stop(this) }
   }
 
   /** Starts the clock for `socket` unless it is already running (or the limit is Infinity). */
@@ -28,7 +32,7 @@ export class HandshakeTimeouts {
     }, this.timeout)
     timer.unref()
     this.timers.set(socket, timer)
-    socket.once('close', () => this.stop(socket))
+    socket.once('close', this.stopOnClose)
   }
 
   /** Stops the clock for `socket`, if running. */
