@@ -60,17 +60,17 @@ export function acceptUpgrade (
     maxBufferedAmount: options.maxBufferedAmount,
     backpressurePolicy: options.backpressurePolicy,
     onClosed: state.registry.remove,
-    // The logger, not the request: a closure over the request would keep it (and its raw
-    // IncomingMessage) alive for the connection's whole life.
-    onUnhandledError: logUnhandled(request.log)
+    // The app's logger and the request id, not the request (or its child logger): a closure
+    // over those would keep them alive for the connection's whole life.
+    onUnhandledError: logUnhandled(fastify.log, request.id)
   })
   state.registry.add(ws)
   runHandler(fastify, state, ws, request, reply, handler)
   return undefined
 }
 
-function logUnhandled (log: FastifyRequest['log']): (error: Error) => void {
-  return (error) => log.warn({ err: error }, 'websocket connection failed')
+function logUnhandled (log: FastifyInstance['log'], reqId: string): (error: Error) => void {
+  return (error) => log.warn({ reqId, err: error }, 'websocket connection failed')
 }
 
 function sendError (reply: FastifyReply, status: number, message: string, headers: Record<string, string> = {}): FastifyReply {
