@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import { CloseCode, Opcode } from './constants.js'
 import { ProtocolErrorCode, WebSocketProtocolError, protocolError } from './errors.js'
 import { Utf8Validator } from './utf8-validator.js'
@@ -69,14 +70,14 @@ export class MessageAssembler {
 
   /** The next piece of the current frame's payload. */
   payload (piece: Buffer): WebSocketProtocolError | null {
-    // §8.1: invalid UTF-8 fails the connection as soon as it is seen.
-    if (this.opcode === Opcode.Text && !this.utf8.write(piece)) {
-      return invalidUtf8()
-    }
     if (this.single === null && this.buffer === null && this.frameFin && piece.length === this.announced) {
+      // The whole message in one piece (the common case): one native check, no streaming state.
+      if (this.opcode === Opcode.Text && !isUtf8(piece)) return invalidUtf8()
       this.single = piece
       return null
     }
+    // §8.1: invalid UTF-8 fails the connection as soon as it is seen.
+    if (this.opcode === Opcode.Text && !this.utf8.write(piece)) return invalidUtf8()
     this.append(piece)
     return null
   }
