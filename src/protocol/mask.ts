@@ -9,8 +9,8 @@ import { randomFillSync } from 'node:crypto'
  * so the code is right on either endianness.
  */
 
-/** Below this size, the per-byte loop beats creating a Uint32Array view. */
-const WORD_LOOP_THRESHOLD = 32
+/** Below this size, the per-byte loop beats creating a Uint32Array view (measured: 64 B is still faster byte-wise). */
+const WORD_LOOP_THRESHOLD = 128
 
 const scratchBytes = new Uint8Array(4)
 const scratchWord = new Uint32Array(scratchBytes.buffer)
