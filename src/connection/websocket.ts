@@ -221,31 +221,24 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Protocol
 
   /** Sends a ping (at most 125 bytes). Pongs come back as 'pong' events. */
   ping (data?: WebSocketData, mask?: boolean | SendCallback, callback?: SendCallback): void {
-    if (typeof mask === 'function') callback = mask
-    const payload = data === undefined ? undefined : toBuffer(data)
-    if (!this.#canSend()) {
-      this.#notSent('ping', callback)
-      return
-    }
-    this.#pendingCallback = callback
-    try {
-      this.#protocol.ping(payload)
-    } finally {
-      this.#pendingCallback = undefined
-    }
+    this.#sendControl('ping', data, typeof mask === 'function' ? mask : callback)
   }
 
   /** Sends an unsolicited pong (at most 125 bytes). Pings are answered automatically. */
   pong (data?: WebSocketData, mask?: boolean | SendCallback, callback?: SendCallback): void {
-    if (typeof mask === 'function') callback = mask
+    this.#sendControl('pong', data, typeof mask === 'function' ? mask : callback)
+  }
+
+  #sendControl (kind: 'ping' | 'pong', data: WebSocketData | undefined, callback: SendCallback | undefined): void {
     const payload = data === undefined ? undefined : toBuffer(data)
     if (!this.#canSend()) {
-      this.#notSent('pong', callback)
+      this.#notSent(kind, callback)
       return
     }
     this.#pendingCallback = callback
     try {
-      this.#protocol.pong(payload)
+      if (kind === 'ping') this.#protocol.ping(payload)
+      else this.#protocol.pong(payload)
     } finally {
       this.#pendingCallback = undefined
     }

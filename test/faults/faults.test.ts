@@ -7,6 +7,7 @@ import vm from 'node:vm'
 import WsClient from 'ws'
 import type { WebSocket } from '../../src/index.js'
 import { buildApp, sleep, withTimeout, type Teardown } from '../helpers/app.js'
+import { until } from '../helpers/wait.js'
 import { OP, RawClient, buildFrame, closeFrame, handshakeRequest } from '../helpers/raw-client.js'
 
 v8.setFlagsFromString('--expose-gc')
@@ -34,13 +35,6 @@ async function closeRecordingApp (t: Teardown, closeTimeout = 300) {
   return { ...built, closes, opened }
 }
 
-async function until (condition: () => boolean, ms = 3000, label = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}`)
-    await sleep(5)
-  }
-}
 
 t.test('a peer that vanishes mid-frame: close fires once with 1006, nothing left behind', async (t) => {
   const { port, app, closes, opened } = await closeRecordingApp(t)

@@ -4,15 +4,9 @@ import t from 'tap'
 import net from 'node:net'
 import { connect, type WebSocket } from '../../src/index.js'
 import { buildApp, sleep, withTimeout } from '../helpers/app.js'
+import { until } from '../helpers/wait.js'
 import { OP, RawClient, buildFrame, handshakeRequest } from '../helpers/raw-client.js'
 
-async function until (condition: () => boolean, ms = 3000, label = 'a condition'): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${label}`)
-    await sleep(5)
-  }
-}
 
 /** Opens `count` raw upgraded connections that never read or answer anything afterwards. */
 async function openSilent (port: number, path: string, count: number): Promise<net.Socket[]> {
