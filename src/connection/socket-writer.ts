@@ -21,10 +21,6 @@ export class SocketWriter {
   private pendingBytes = 0
   private callbacks: WriteCallback[] | null = null
   private scheduled = false
-  private readonly flushOnTick = (): void => {
-    this.scheduled = false
-    this.flush()
-  }
 
   constructor (stream: Duplex) {
     this.stream = stream
@@ -37,12 +33,14 @@ export class SocketWriter {
     if (callback !== undefined) (this.callbacks ??= []).push(callback)
     if (!this.scheduled) {
       this.scheduled = true
-      process.nextTick(this.flushOnTick)
+      // A shared function and an argument, not a closure per writer: idle memory counts.
+      process.nextTick(flushOnTick, this)
     }
   }
 
   /** Hands everything queued to the stream now (before `end()`, say). */
   flush (): void {
+    this.scheduled = false
     const pending = this.pending
     const count = pending.length
     if (count === 0) return
@@ -103,4 +101,8 @@ function join (chunks: Buffer[], start: number, end: number, total: number): Buf
     offset += chunks[i].length
   }
   return joined
+}
+
+function flushOnTick (writer: SocketWriter): void {
+  writer.flush()
 }

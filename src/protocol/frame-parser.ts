@@ -46,7 +46,8 @@ export class FrameParser {
   private readonly expectMask: boolean
   private readonly allowedRsv: number
   private readonly queue = new ChunkQueue()
-  private readonly maskKey = Buffer.alloc(4)
+  /** Allocated with the first masked frame: an idle connection never needs it. */
+  private maskKey: Buffer | null = null
 
   private state: ParserState = ParserState.Header
   private fin = false
@@ -126,10 +127,11 @@ export class FrameParser {
         }
         case ParserState.MaskKey: {
           if (queue.length < 4) return
-          this.maskKey[0] = queue.byteAt(0)
-          this.maskKey[1] = queue.byteAt(1)
-          this.maskKey[2] = queue.byteAt(2)
-          this.maskKey[3] = queue.byteAt(3)
+          const maskKey = this.maskKey ??= Buffer.allocUnsafe(4)
+          maskKey[0] = queue.byteAt(0)
+          maskKey[1] = queue.byteAt(1)
+          maskKey[2] = queue.byteAt(2)
+          maskKey[3] = queue.byteAt(3)
           queue.skip(4)
           this.startPayload()
           break
@@ -138,7 +140,7 @@ export class FrameParser {
           if (isControlOpcode(this.opcode)) {
             if (queue.length < this.remaining) return
             const payload = queue.take(this.remaining)
-            if (this.masked) applyMask(payload, this.maskKey, 0)
+            if (this.masked) applyMask(payload, this.maskKey as Buffer, 0)
             this.state = ParserState.Header
             this.sink.onControlFrame(this.opcode, payload)
             break
@@ -239,7 +241,7 @@ export class FrameParser {
     while (this.remaining > 0) {
       if (queue.length === 0) return false
       const piece = queue.takeUpTo(this.remaining)
-      if (this.masked) applyMask(piece, this.maskKey, this.consumed)
+      if (this.masked) applyMask(piece, this.maskKey as Buffer, this.consumed)
       this.consumed += piece.length
       this.remaining -= piece.length
       this.sink.onDataPayload(piece)
