@@ -7,24 +7,12 @@
  */
 import { createHash, randomBytes } from 'node:crypto'
 import net from 'node:net'
+import { sleep, withTimeout } from './wait.js'
 
 /** Default bound for every wait in this helper, in milliseconds. */
 export const DEFAULT_WAIT = 3000
 
-/** Rejects with a labelled error if `promise` does not settle within `ms`. */
-export async function withTimeout<T> (promise: Promise<T>, ms: number, label: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${label}`)), ms)
-  })
-  try {
-    return await Promise.race([promise, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+export { sleep, withTimeout }
 
 /** A parsed HTTP response head (and body, when Content-Length says how long it is). */
 export interface HttpResponse {
