@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { WEBSOCKET_GUID, WEBSOCKET_VERSION } from './constants.js'
-import { hasToken, parseTokenList } from './header-tokens.js'
+import { assertHeaderValue, hasToken, isToken, parseTokenList } from './header-tokens.js'
 
 /** RFC 6455 §4.2.2 step 5.4: base64(SHA-1(key + GUID)). */
 export function computeAcceptKey (key: string): string {
@@ -99,11 +99,6 @@ function isHttp11OrLater (version: string): boolean {
   return major > 1 || (major === 1 && minor >= 1)
 }
 
-/** A header value that can go in a response without splitting it (no CR, LF or NUL). */
-function assertHeaderValue (name: string, value: string): void {
-  if (/[\r\n\0]/.test(value)) throw new TypeError(`invalid value for header ${name}`)
-}
-
 /**
  * The 101 response (RFC 6455 §4.2.2 step 5), with any extra headers a route added (a cookie,
  * say). Header names and values are checked so no input can split the response.
@@ -122,7 +117,7 @@ export function buildAcceptResponse (
     response += `Sec-WebSocket-Protocol: ${protocol}\r\n`
   }
   for (const [name, value] of extraHeaders) {
-    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`)
+    if (!isToken(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`)
     const values = Array.isArray(value) ? value : [String(value)]
     for (const item of values) {
       assertHeaderValue(name, item)

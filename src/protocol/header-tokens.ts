@@ -20,6 +20,14 @@ export function isToken (value: string): boolean {
   return true
 }
 
+/**
+ * Throws a TypeError for a header value that could split an HTTP head (CR, LF or NUL). Every
+ * header this package writes, in the 101 or in a client request, passes through here.
+ */
+export function assertHeaderValue (name: string, value: string): void {
+  if (/[\r\n\0]/.test(value)) throw new TypeError(`invalid characters in header ${name}`)
+}
+
 function isOws (c: number): boolean {
   return c === 0x20 || c === 0x09
 }
