@@ -12,7 +12,7 @@ export { websocket }
 export * from './plugin/index.js'
 export { WebSocket, ReadyState, DEFAULT_CLOSE_TIMEOUT, connect, WebSocketHandshakeError, createDuplexPair } from './connection/index.js'
 export type { ClientOptions, PublishOptions, WebSocketMessage, BackpressurePolicy } from './connection/index.js'
-export type { WebSocketData, WebSocketEvents, WebSocketOptions, WebSocketSendOptions, SendCallback } from './connection/index.js'
+export type { WebSocketData, WebSocketEvents, WebSocketSendOptions, SendCallback } from './connection/index.js'
 export {
   CloseCode,
   Opcode,

@@ -3,14 +3,16 @@ import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions }
 import type { Duplex } from 'node:stream'
 import {
   buildClientRequest,
+  decodeChunked,
   findHeadEnd,
+  hasToken,
   generateClientKey,
   parseResponseHead,
   validateServerHandshake,
   type HttpResponseHead
 } from '../protocol/index.js'
 import { WebSocketHandshakeError } from './handshake-error.js'
-import { WebSocket, type WebSocketOptions } from './websocket.js'
+import { createWebSocket, releaseEvents, type WebSocket, type WebSocketOptions } from './websocket.js'
 
 export interface ClientOptions {
   /** Subprotocols to offer, in order of preference; the pick is `socket.protocol`. */
@@ -90,7 +92,11 @@ export async function openClient (stream: Duplex, options: OpenClientOptions): P
     let bodyStart = 0
     let settled = false
 
-    const timer = setTimeout(() => fail(new WebSocketHandshakeError('opening handshake timed out')), options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT)
+    // A refusal whose body never ends is still a refusal: report what arrived, not a timeout.
+    const timer = setTimeout(() => {
+      if (response !== undefined) refuse()
+      else fail(new WebSocketHandshakeError('opening handshake timed out'))
+    }, options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT)
 
     const cleanup = (): void => {
       settled = true
@@ -108,8 +114,9 @@ export async function openClient (stream: Duplex, options: OpenClientOptions): P
     }
     const refuse = (): void => {
       const head = response as HttpResponseHead
-      const body = received.subarray(bodyStart).toString('utf8')
-      fail(new WebSocketHandshakeError(`server refused the WebSocket upgrade with ${head.statusCode} ${head.statusMessage}`.trim(), head.statusCode, head.headers, body))
+      const body = refusalBody(head, received.subarray(bodyStart)).toString('utf8')
+      // `ws`'s wording, which tests written for @fastify/websocket match on.
+      fail(new WebSocketHandshakeError(`Unexpected server response: ${head.statusCode}`, head.statusCode, head.headers, body))
     }
     const onError = (error: Error): void => fail(error)
     const onEnd = (): void => {
@@ -120,7 +127,7 @@ export async function openClient (stream: Duplex, options: OpenClientOptions): P
       // The head is small and arrives once; joining its chunks here is not a hot path.
       received = received.length === 0 ? chunk : Buffer.concat([received, chunk])
       if (response !== undefined) {
-        if (received.length - bodyStart >= refusalBodyLength(response)) refuse()
+        if (refusalComplete(response, received.subarray(bodyStart))) refuse()
         return
       }
       const end = findHeadEnd(received)
@@ -134,7 +141,7 @@ export async function openClient (stream: Duplex, options: OpenClientOptions): P
       response = head
       bodyStart = end
       if (head.statusCode !== 101) {
-        if (received.length - bodyStart >= refusalBodyLength(head)) refuse()
+        if (refusalComplete(head, received.subarray(bodyStart))) refuse()
         return
       }
       const check = validateServerHandshake(head, key, protocols)
@@ -144,7 +151,7 @@ export async function openClient (stream: Duplex, options: OpenClientOptions): P
       // `await` resumes and attaches its listeners (an in-memory pair delivers them on the
       // next tick, ahead of promise continuations). Hold events until the event loop's next
       // turn, when every continuation of this resolution has run.
-      const socket = new WebSocket(stream, {
+      const socket = createWebSocket(stream, {
         role: 'client',
         protocol: check.protocol,
         head: received.subarray(end),
@@ -154,7 +161,7 @@ export async function openClient (stream: Duplex, options: OpenClientOptions): P
         maskKeySource: options.maskKeySource
       })
       resolve(socket)
-      setImmediate(() => socket.releaseEvents())
+      setImmediate(releaseEvents, socket)
     }
 
     stream.on('data', onData)
@@ -165,10 +172,32 @@ export async function openClient (stream: Duplex, options: OpenClientOptions): P
   })
 }
 
-/** How much of a refusal's body to wait for: Content-Length, capped; otherwise until EOF. */
-function refusalBodyLength (head: HttpResponseHead): number {
+/**
+ * Whether a refusal's body is all here (RFC 9112 §6.3): its Content-Length (capped), the last
+ * chunk of a chunked body, or, with neither, EOF when the server said `Connection: close`.
+ * A keep-alive response with neither has no end to wait for: what arrived is the body.
+ */
+function refusalComplete (head: HttpResponseHead, body: Buffer): boolean {
+  if (body.length >= MAX_ERROR_BODY) return true
   const length = Number(head.headers['content-length'])
-  return Number.isSafeInteger(length) && length >= 0 ? Math.min(length, MAX_ERROR_BODY) : MAX_ERROR_BODY
+  if (Number.isSafeInteger(length) && length >= 0) return body.length >= length
+  if (isChunked(head)) return decodeChunked(body).complete
+  return !hasToken(one(head.headers.connection), 'close')
+}
+
+/** The refusal's body as text: de-chunked, and cut at its Content-Length. */
+function refusalBody (head: HttpResponseHead, body: Buffer): Buffer {
+  if (isChunked(head)) return decodeChunked(body).data
+  const length = Number(head.headers['content-length'])
+  return Number.isSafeInteger(length) && length >= 0 && length < body.length ? body.subarray(0, length) : body.subarray(0, MAX_ERROR_BODY)
+}
+
+function isChunked (head: HttpResponseHead): boolean {
+  return hasToken(one(head.headers['transfer-encoding']), 'chunked')
+}
+
+function one (value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(',') : value
 }
 
 function isIp (host: string): boolean {

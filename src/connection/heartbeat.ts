@@ -1,15 +1,6 @@
-import type { WebSocket } from './websocket.js'
-
-/**
- * Counters a WebSocket bumps as traffic flows; the scheduler compares them between ticks, so
- * the per-chunk cost of liveness tracking is one integer increment.
- */
-export interface ActivityCounters {
-  /** Chunks received from the peer (any frame proves it is alive). */
-  received: number
-  /** Data messages received or sent (what `idleTimeout` watches). */
-  messages: number
-}
+import type { Connection } from './connection.js'
+import { PauseReason } from './read-flow.js'
+import { ReadyState } from './ready-state.js'
 
 export interface HeartbeatOptions {
   /** Ping a peer that has been silent this long (ms). `Infinity`: never ping. */
@@ -21,10 +12,11 @@ export interface HeartbeatOptions {
 }
 
 interface Watch {
-  counters: ActivityCounters
   receivedMark: number
   messageMark: number
-  /** Time (ms, in ticks) since the peer last sent anything. */
+  /** The transport's write backlog at the last tick, while reading waits for it to drain. */
+  backlogMark: number
+  /** Time (ms, in ticks) the peer has had to show a sign of life and has not. */
   silentFor: number
   /** Time since our ping, or -1 when no ping is outstanding. */
   awaitingFor: number
@@ -40,11 +32,18 @@ const MIN_TICK = 10
  * Dead-peer detection and idle timeouts for many sockets on one shared timer (not one per
  * socket: per-connection memory and timer churn matter at 10 000 connections). The timer
  * runs only while at least one socket is watched, and never keeps the process alive.
+ *
+ * A peer is never blamed for a frame we did not read. The clocks of a socket run only while
+ * its connection reads; while reading is paused on our side (the app's `pause()`, a slow
+ * `for await` loop, a handler not ready yet) they stand still, and a really dead peer is
+ * caught within `pingInterval + pongTimeout` of reading time. While a server waits only for
+ * its replies to drain, the sign of life is the peer taking them: a peer that takes nothing
+ * for `pingInterval + pongTimeout` is terminated.
  */
 export class HeartbeatScheduler {
   readonly options: Readonly<HeartbeatOptions>
   private readonly tick: number
-  private readonly sockets = new Map<WebSocket, Watch>()
+  private readonly connections = new Map<Connection, Watch>()
   private timer: NodeJS.Timeout | undefined
 
   constructor (options: HeartbeatOptions) {
@@ -60,62 +59,87 @@ export class HeartbeatScheduler {
 
   /** Number of sockets watched. */
   get size (): number {
-    return this.sockets.size
+    return this.connections.size
   }
 
-  watch (socket: WebSocket, counters: ActivityCounters): void {
+  watch (connection: Connection): void {
     if (!this.active) return
-    this.sockets.set(socket, {
-      counters,
-      receivedMark: counters.received,
-      messageMark: counters.messages,
+    this.connections.set(connection, {
+      receivedMark: connection.received,
+      messageMark: connection.messages,
+      backlogMark: Infinity,
       silentFor: 0,
       awaitingFor: -1,
       idleFor: 0
     })
     if (this.timer === undefined) {
-      this.timer = setInterval(() => this.run(), this.tick)
+      this.timer = setInterval(runScheduler, this.tick, this)
       this.timer.unref()
     }
   }
 
-  unwatch (socket: WebSocket): void {
-    if (!this.sockets.delete(socket) || this.sockets.size > 0 || this.timer === undefined) return
+  unwatch (connection: Connection): void {
+    if (!this.connections.delete(connection) || this.connections.size > 0 || this.timer === undefined) return
     clearInterval(this.timer)
     this.timer = undefined
   }
 
-  private run (): void {
-    const { pingInterval, pongTimeout, idleTimeout } = this.options
-    const tick = this.tick
-    for (const [socket, watch] of this.sockets) {
-      if (socket.readyState !== socket.OPEN) continue
-      const { counters } = watch
-      if (counters.received !== watch.receivedMark) {
-        watch.receivedMark = counters.received
-        watch.silentFor = 0
-        watch.awaitingFor = -1
-      } else {
-        watch.silentFor += tick
-      }
-      if (counters.messages !== watch.messageMark) {
-        watch.messageMark = counters.messages
-        watch.idleFor = 0
-      } else {
-        watch.idleFor += tick
-        if (watch.idleFor >= idleTimeout) {
-          socket.close(1001, 'idle timeout')
-          continue
-        }
-      }
-      if (watch.awaitingFor >= 0) {
-        watch.awaitingFor += tick
-        // RFC 6455 §5.5.2 lets a ping go unanswered only by a peer that is gone.
-        if (watch.awaitingFor >= pongTimeout) socket.terminate()
-      } else if (watch.silentFor >= pingInterval) {
-        watch.awaitingFor = 0
-        socket.ping()
-      }
+  /** One tick for every watched socket. */
+  run (): void {
+    for (const [connection, watch] of this.connections) {
+      if (connection.readyState !== ReadyState.OPEN) continue
+      const reasons = connection.flow.reasons
+      if (reasons === 0) this.checkReading(connection, watch)
+      else if (reasons === PauseReason.WriteBacklog) this.checkDraining(connection, watch)
+      // Otherwise we chose not to read: nothing the peer did or did not do can be judged.
     }
   }
+
+  private checkReading (connection: Connection, watch: Watch): void {
+    const { pingInterval, pongTimeout, idleTimeout } = this.options
+    const tick = this.tick
+    watch.backlogMark = Infinity
+    if (connection.received !== watch.receivedMark) {
+      watch.receivedMark = connection.received
+      watch.silentFor = 0
+      watch.awaitingFor = -1
+    } else {
+      watch.silentFor += tick
+    }
+    if (connection.messages !== watch.messageMark) {
+      watch.messageMark = connection.messages
+      watch.idleFor = 0
+    } else {
+      watch.idleFor += tick
+      if (watch.idleFor >= idleTimeout) {
+        connection.close(1001, 'idle timeout')
+        return
+      }
+    }
+    if (watch.awaitingFor >= 0) {
+      watch.awaitingFor += tick
+      // RFC 6455 §5.5.2 lets a ping go unanswered only by a peer that is gone.
+      if (watch.awaitingFor >= pongTimeout) connection.terminate()
+    } else if (watch.silentFor >= pingInterval) {
+      watch.awaitingFor = 0
+      connection.sendControl('ping', undefined, undefined)
+    }
+  }
+
+  /** Reading waits for our replies to drain: the peer is alive while it takes them. */
+  private checkDraining (connection: Connection, watch: Watch): void {
+    const backlog = connection.stream.writableLength
+    if (backlog < watch.backlogMark) {
+      watch.silentFor = 0
+      watch.awaitingFor = -1
+    } else {
+      watch.silentFor += this.tick
+      if (watch.silentFor >= this.options.pingInterval + this.options.pongTimeout) connection.terminate()
+    }
+    watch.backlogMark = backlog
+  }
+}
+
+function runScheduler (scheduler: HeartbeatScheduler): void {
+  scheduler.run()
 }

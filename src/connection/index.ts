@@ -1,6 +1,8 @@
 /** The connection layer: binds the protocol to a Node Duplex. */
-export { WebSocket, DEFAULT_CLOSE_TIMEOUT, type WebSocketData, type WebSocketEvents, type WebSocketOptions, type WebSocketSendOptions, type SendCallback, type BackpressurePolicy } from './websocket.js'
-export { HeartbeatScheduler, type HeartbeatOptions, type ActivityCounters } from './heartbeat.js'
+export { WebSocket, createWebSocket, connectionOf, releaseEvents, DEFAULT_CLOSE_TIMEOUT, type WebSocketData, type WebSocketEvents, type WebSocketOptions, type WebSocketSendOptions, type SendCallback, type BackpressurePolicy } from './websocket.js'
+export type { Connection } from './connection.js'
+export { PauseReason, ReadFlow } from './read-flow.js'
+export { HeartbeatScheduler, type HeartbeatOptions } from './heartbeat.js'
 export { TopicRegistry, type PublishOptions } from './topics.js'
 export type { WebSocketMessage } from './message-iterator.js'
 export { ReadyState } from './ready-state.js'

@@ -1,3 +1,5 @@
+import type { Connection } from './connection.js'
+import { PauseReason } from './read-flow.js'
 import type { WebSocket } from './websocket.js'
 
 /** One message, as `for await (const message of socket)` yields it. */
@@ -11,16 +13,16 @@ const HIGH_WATER_MARK = 16
 
 /**
  * Async iteration over a socket's messages. Listening starts when the iterator is created, so
- * nothing is lost before the first `next()`. When the loop falls behind, reading from the
- * connection pauses (the queue holds at most 16 messages) and resumes as it catches up. The
- * loop ends when the socket closes; leaving it early (`break`, `return`, a throw) closes the
- * socket with 1000.
+ * nothing is lost before the first `next()`. When the loop falls behind, the iterator adds its
+ * own reason to the connection's read flow (the queue holds at most 16 messages) and removes it
+ * as it catches up; a `pause()` by the application is its own reason and stays. The loop ends
+ * when the socket closes; leaving it early (`break`, `return`, a throw) closes the socket
+ * with 1000.
  */
-export function createMessageIterator (socket: WebSocket): AsyncIterableIterator<WebSocketMessage> {
+export function createMessageIterator (socket: WebSocket, connection: Connection): AsyncIterableIterator<WebSocketMessage> {
   const queue: WebSocketMessage[] = []
   let waiting: ((result: IteratorResult<WebSocketMessage>) => void) | undefined
   let finished = socket.readyState === socket.CLOSED
-  let pausedHere = false
 
   const onMessage = (data: Buffer, isBinary: boolean): void => {
     if (waiting !== undefined) {
@@ -30,19 +32,13 @@ export function createMessageIterator (socket: WebSocket): AsyncIterableIterator
       return
     }
     queue.push({ data, isBinary })
-    if (queue.length >= HIGH_WATER_MARK && !pausedHere) {
-      pausedHere = true
-      socket.pause()
-    }
+    if (queue.length >= HIGH_WATER_MARK) connection.flow.add(PauseReason.Iterator)
   }
   const finish = (): void => {
     finished = true
     socket.removeListener('message', onMessage)
     socket.removeListener('close', finish)
-    if (pausedHere) {
-      pausedHere = false
-      socket.resume()
-    }
+    connection.resumeFor(PauseReason.Iterator)
     if (waiting !== undefined) {
       const resolve = waiting
       waiting = undefined
@@ -58,10 +54,7 @@ export function createMessageIterator (socket: WebSocket): AsyncIterableIterator
     async next (): Promise<IteratorResult<WebSocketMessage>> {
       const message = queue.shift()
       if (message !== undefined) {
-        if (pausedHere && queue.length <= HIGH_WATER_MARK / 2) {
-          pausedHere = false
-          socket.resume()
-        }
+        if (queue.length <= HIGH_WATER_MARK / 2) connection.resumeFor(PauseReason.Iterator)
         return { value: message, done: false }
       }
       if (finished) return { value: undefined, done: true }

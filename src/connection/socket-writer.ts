@@ -1,6 +1,12 @@
 import type { Duplex } from 'node:stream'
+import type { FrameOutput } from '../protocol/index.js'
 
 type WriteCallback = (error?: Error | null) => void
+
+/** Told after each flush, so it can look at the transport's backlog. */
+export interface FlushObserver {
+  afterFlush (): void
+}
 
 /**
  * Chunks up to this size are copied together; larger ones (a big payload, or one shared by
@@ -14,23 +20,33 @@ const JOIN_LIMIT = 1024
  * buffer (copying a 70-byte frame costs far less than a `stream.write()` each) and large
  * chunks are passed through untouched, all inside one cork, so the tick's frames leave as a
  * single write or writev. The `write()` path, not the codec, is the cost of small messages.
+ *
+ * It is the protocol's `FrameOutput`: the connection puts a send's callback in `nextCallback`
+ * before the command, and it goes with the frame's last chunk.
  */
-export class SocketWriter {
+export class SocketWriter implements FrameOutput {
   private readonly stream: Duplex
+  private readonly observer: FlushObserver | undefined
   private pending: Buffer[] = []
   private pendingBytes = 0
   private callbacks: WriteCallback[] | null = null
   private scheduled = false
+  /** The callback for the frame being written now; taken by its last chunk. */
+  nextCallback: WriteCallback | undefined = undefined
 
-  constructor (stream: Duplex) {
+  constructor (stream: Duplex, observer?: FlushObserver) {
     this.stream = stream
+    this.observer = observer
   }
 
-  /** Queues a chunk for this tick's write. `callback` runs once the chunk is written. */
-  write (chunk: Buffer, callback?: WriteCallback): void {
+  /** Queues a chunk for this tick's write. */
+  write (chunk: Buffer, endOfFrame: boolean): void {
     this.pending.push(chunk)
     this.pendingBytes += chunk.length
-    if (callback !== undefined) (this.callbacks ??= []).push(callback)
+    if (endOfFrame && this.nextCallback !== undefined) {
+      (this.callbacks ??= []).push(this.nextCallback)
+      this.nextCallback = undefined
+    }
     if (!this.scheduled) {
       this.scheduled = true
       // A shared function and an argument, not a closure per writer: idle memory counts.
@@ -47,14 +63,29 @@ export class SocketWriter {
     const callback = this.takeCallback()
     this.pending = []
     this.pendingBytes = 0
-    if (this.stream.destroyed) {
-      if (callback !== undefined) process.nextTick(callback, new Error('the connection was destroyed before the data was written'))
+    if (this.stream.destroyed || this.stream.writableEnded) {
+      if (callback !== undefined) process.nextTick(callback, new Error('the connection was closed before the data was written'))
       return
     }
     if (count === 1) {
       this.stream.write(pending[0], callback)
-      return
+    } else {
+      this.writeAll(pending, count, callback)
     }
+    this.observer?.afterFlush()
+  }
+
+  /** Bytes accepted but not yet handed to the operating system (ours and the stream's). */
+  get bufferedAmount (): number {
+    return this.stream.writableLength + this.pendingBytes
+  }
+
+  /** Whether the stream's buffer is over its high-water mark (wait for 'drain'). */
+  get needsDrain (): boolean {
+    return this.stream.writableNeedDrain || this.bufferedAmount >= this.stream.writableHighWaterMark
+  }
+
+  private writeAll (pending: Buffer[], count: number, callback: WriteCallback | undefined): void {
     this.stream.cork()
     let runStart = 0
     let runBytes = 0
@@ -71,16 +102,6 @@ export class SocketWriter {
       runBytes = 0
     }
     this.stream.uncork()
-  }
-
-  /** Bytes accepted but not yet handed to the operating system (ours and the stream's). */
-  get bufferedAmount (): number {
-    return this.stream.writableLength + this.pendingBytes
-  }
-
-  /** Whether the stream's buffer is over its high-water mark (wait for 'drain'). */
-  get needsDrain (): boolean {
-    return this.stream.writableNeedDrain || this.bufferedAmount >= this.stream.writableHighWaterMark
   }
 
   private takeCallback (): WriteCallback | undefined {

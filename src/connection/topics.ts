@@ -1,6 +1,6 @@
 import { Opcode, encodeFrame } from '../protocol/index.js'
 import { toPayload, type WebSocketData } from './send-data.js'
-import type { WebSocket } from './websocket.js'
+import { WebSocket, connectionOf } from './websocket.js'
 
 export interface PublishOptions {
   /** A socket (or sockets) that must not receive this message, typically the sender. */
@@ -57,12 +57,12 @@ export class TopicRegistry {
     // Subscribers leave only when their transport closes, never inside this loop.
     for (const socket of subscribers) {
       if (excluded?.has(socket) === true) continue
-      if (socket.sendEncoded(chunks)) sent++
+      if (connectionOf(socket).sendEncoded(chunks)) sent++
     }
     return sent
   }
 }
 
 function isSocket (value: unknown): value is WebSocket {
-  return typeof (value as WebSocket).sendEncoded === 'function'
+  return value instanceof WebSocket
 }

@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net'
 import { STATUS_CODES } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { ReadyState, WebSocket } from '../connection/index.js'
-import { CloseCode, buildAcceptResponse, validateClientHandshake } from '../protocol/index.js'
+import { ReadyState, createWebSocket, releaseEvents, type WebSocket } from '../connection/index.js'
+import { CloseCode, buildAcceptResponse, isHeaderValue, isToken, validateClientHandshake } from '../protocol/index.js'
 import { selectProtocol, type ResolvedConnectionOptions } from './options.js'
 import type { PendingUpgrade, PluginState } from './plugin-state.js'
 
@@ -36,6 +36,19 @@ export function acceptUpgrade (
   if (!check.ok) return sendError(reply, check.status, check.reason, check.headers)
   // Throws for a selector that picks an unoffered protocol: Fastify answers 500.
   const protocol = selectProtocol(options.protocols, check.protocols, request)
+  // The whole 101 is built while the reply can still answer: a header a hook set that cannot
+  // go on the wire (a line break in its value) is a 500 with a reason, not a hung client.
+  let accept: string
+  try {
+    accept = buildAcceptResponse(check.key, protocol, extraHeaders(reply))
+  } catch (error) {
+    request.log.error({ err: error }, 'websocket upgrade: a header set on the reply cannot be sent')
+    // The 500 itself must not carry the header that broke the 101.
+    for (const [name, value] of extraHeaders(reply)) {
+      if (!isSendableHeader(name, value)) reply.removeHeader(name)
+    }
+    return sendError(reply, 500, (error as Error).message)
+  }
 
   const { socket, head } = pending
   reply.hijack()
@@ -43,12 +56,12 @@ export function acceptUpgrade (
   // The client left while hooks ran: nothing to upgrade.
   if (socket.destroyed) return undefined
 
-  socket.write(buildAcceptResponse(check.key, protocol, extraHeaders(reply)))
+  socket.write(accept)
   state.handshakeTimeouts.stop(socket)
   // `head` (bytes that came with the request) is read like any later chunk, once the
   // handler is ready: a close frame among them must not pre-empt the replies to the messages
   // in front of it (nothing may follow our close frame, RFC 6455 §5.5.1).
-  const ws = new WebSocket(socket, {
+  const ws = createWebSocket(socket, {
     role: 'server',
     head,
     protocol,
@@ -75,6 +88,13 @@ function logUnhandled (log: FastifyInstance['log'], reqId: string): (error: Erro
 
 function sendError (reply: FastifyReply, status: number, message: string, headers: Record<string, string> = {}): FastifyReply {
   return reply.code(status).headers(headers).send({ statusCode: status, error: STATUS_CODES[status], message })
+}
+
+/** Whether a header can be written as is: a token name and values without CR, LF or NUL. */
+function isSendableHeader (name: string, value: string | number | readonly string[]): boolean {
+  if (!isToken(name)) return false
+  const values = Array.isArray(value) ? value : [String(value)]
+  return values.every(isHeaderValue)
 }
 
 function * extraHeaders (reply: FastifyReply): Generator<[string, string | number | readonly string[]]> {
@@ -104,7 +124,7 @@ function runHandler (
     if (released) return
     released = true
     ws.removeListener('newListener' as 'message', watchListeners as never)
-    ws.releaseEvents()
+    releaseEvents(ws)
   }
   // Installed before the handler runs, so listeners it attaches synchronously count too.
   function watchListeners (event: string | symbol): void {

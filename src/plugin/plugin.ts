@@ -1,3 +1,4 @@
+import type { Server as HttpServer } from 'node:http'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { ConnectionRegistry } from './connection-registry.js'
@@ -7,7 +8,7 @@ import type { PluginState } from './plugin-state.js'
 import { createRouteHook } from './route-hook.js'
 import { RouteMatcher } from './route-matcher.js'
 import { createUpgradeListener } from './upgrade-listener.js'
-import { injectWS, type InjectWSOptions } from './inject-ws.js'
+import { injectWS, type InjectWSHooks, type InjectWSOptions } from './inject-ws.js'
 import type { WebSocketServerView } from './types.js'
 import { HeartbeatScheduler, TopicRegistry, type PublishOptions, type WebSocketData } from '../connection/index.js'
 import type { ResolvedConnectionOptions } from './options.js'
@@ -47,14 +48,20 @@ async function websocketPlugin (fastify: FastifyInstance, options: WebSocketPlug
       return state.upgrades.has(this.raw)
     }
   })
-  fastify.decorate('injectWS', function (this: FastifyInstance, path?: string, injectOptions?: InjectWSOptions) {
-    return injectWS(this, path, injectOptions)
+  fastify.decorate('injectWS', function (this: FastifyInstance, path?: string, injectOptions?: InjectWSOptions, hooks?: InjectWSHooks) {
+    return injectWS(this, path, injectOptions, hooks)
   })
   fastify.addHook('onRoute', createRouteHook(state))
 
   const onUpgrade = createUpgradeListener(fastify, state)
   fastify.server.on('upgrade', onUpgrade)
-  const detachHandshakeTimeouts = state.handshakeTimeouts.attach(fastify.server)
+  const detachHandshakeTimeouts = [state.handshakeTimeouts.attach(fastify.server)]
+  // With a host like `localhost`, Fastify listens on each of its addresses with one server
+  // each; upgrades on the others are forwarded to the main server's listener, but their
+  // connections must be timed too.
+  fastify.addHook('onListen', function guardEveryServer (this: FastifyInstance) {
+    for (const server of secondaryServers(this)) detachHandshakeTimeouts.push(state.handshakeTimeouts.attach(server))
+  })
 
   // preClose runs before the HTTP server stops: open WebSockets would otherwise keep
   // server.close() waiting forever.
@@ -66,8 +73,20 @@ async function websocketPlugin (fastify: FastifyInstance, options: WebSocketPlug
   })
   fastify.addHook('onClose', async () => {
     fastify.server.removeListener('upgrade', onUpgrade)
-    detachHandshakeTimeouts()
+    for (const detach of detachHandshakeTimeouts) detach()
   })
+}
+
+/**
+ * The servers Fastify listens with besides `fastify.server` (one per extra address of the
+ * host). Fastify keeps them under an internal symbol; found by its description, and empty if
+ * a future Fastify moves them.
+ */
+function secondaryServers (fastify: FastifyInstance): HttpServer[] {
+  const symbol = Object.getOwnPropertySymbols(fastify).find((s) => s.description === 'fastify.serverBindings')
+  const bindings = symbol === undefined ? undefined : (fastify as unknown as Record<symbol, unknown>)[symbol]
+  if (!Array.isArray(bindings)) return []
+  return bindings.filter((server): server is HttpServer => server !== fastify.server && typeof server?.on === 'function')
 }
 
 /** Schedulers are shared by every route with the same heartbeat settings. */

@@ -14,7 +14,7 @@ import type {
 } from 'fastify'
 import type { PublishOptions, WebSocket, WebSocketData } from '../connection/index.js'
 import type { WebSocketRouteOptions } from './options.js'
-import type { InjectWSOptions } from './inject-ws.js'
+import type { InjectWSHooks, InjectWSOptions } from './inject-ws.js'
 
 /** What `app.websocketServer` exposes. */
 export interface WebSocketServerView {
@@ -57,7 +57,7 @@ declare module 'fastify' {
      * Opens a WebSocket to `path` in memory, through the real routing and hooks, with no port.
      * Resolves once upgraded; rejects with a WebSocketHandshakeError (statusCode, headers, body).
      */
-    injectWS: (path?: string, options?: InjectWSOptions) => Promise<WebSocket>
+    injectWS: (path?: string, options?: InjectWSOptions, hooks?: InjectWSHooks) => Promise<WebSocket>
     /**
      * Sends `data` to every socket subscribed to `topic` (`socket.subscribe(topic)`), encoded
      * once. `options.except` skips a socket (the sender); `options.binary` forces the type.

@@ -128,3 +128,27 @@ export function validateServerHandshake (
 function one (value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(',') : value
 }
+
+/**
+ * Decodes as much of a chunked HTTP body (RFC 9112 §7.1) as has arrived, for the body of a
+ * refused handshake. `complete` once the last (zero-size) chunk is in; malformed input ends
+ * the body where it breaks.
+ */
+export function decodeChunked (body: Buffer): { data: Buffer, complete: boolean } {
+  const pieces: Buffer[] = []
+  let offset = 0
+  for (;;) {
+    const lineEnd = body.indexOf('\r\n', offset)
+    if (lineEnd === -1) break
+    // The size may carry extensions after ';' (§7.1.1); they mean nothing here.
+    const sizeText = body.toString('latin1', offset, lineEnd).split(';')[0].trim()
+    const size = /^[0-9a-fA-F]{1,8}$/.test(sizeText) ? parseInt(sizeText, 16) : -1
+    if (size < 0) return { data: Buffer.concat(pieces), complete: true }
+    if (size === 0) return { data: Buffer.concat(pieces), complete: true }
+    const start = lineEnd + 2
+    if (start + size + 2 > body.length) break
+    pieces.push(body.subarray(start, start + size))
+    offset = start + size + 2
+  }
+  return { data: Buffer.concat(pieces), complete: false }
+}

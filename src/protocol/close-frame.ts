@@ -1,5 +1,5 @@
 import { CloseCode, MAX_CLOSE_REASON_BYTES, isSendableCloseCode } from './constants.js'
-import { ProtocolErrorCode, WebSocketProtocolError, protocolError } from './errors.js'
+import { ProtocolErrorCode, WebSocketProtocolError, invalidUtf8, protocolError } from './errors.js'
 import { isValidUtf8 } from './utf8-validator.js'
 
 /** A parsed close frame body (RFC 6455 §5.5.1). */
@@ -18,16 +18,16 @@ export function parseClosePayload (payload: Uint8Array): ClosePayload | WebSocke
   if (payload.length === 0) return { code: CloseCode.NoStatusReceived, reason: '' }
   // §5.5.1: a body, if present, starts with a 2-byte code.
   if (payload.length === 1) {
-    return protocolError(ProtocolErrorCode.InvalidClosePayload, 'close frame body of 1 byte')
+    return protocolError(ProtocolErrorCode.InvalidControlPayloadLength, 'invalid payload length 1')
   }
   const code = (payload[0] << 8) | payload[1]
   if (!isSendableCloseCode(code)) {
-    return protocolError(ProtocolErrorCode.InvalidCloseCode, `invalid close code ${code}`)
+    return protocolError(ProtocolErrorCode.InvalidCloseCode, `invalid status code ${code}`)
   }
   const reasonBytes = payload.subarray(2)
   // §5.5.1: the reason is UTF-8; §8.1: invalid UTF-8 fails the connection with 1007.
   if (!isValidUtf8(reasonBytes)) {
-    return new WebSocketProtocolError(ProtocolErrorCode.InvalidUtf8, CloseCode.InvalidPayload, 'close reason is not valid UTF-8')
+    return invalidUtf8()
   }
   return { code, reason: Buffer.from(reasonBytes.buffer, reasonBytes.byteOffset, reasonBytes.length).toString('utf8') }
 }

@@ -1,24 +1,34 @@
 import { CloseCode } from './constants.js'
 
 /**
- * Stable string codes for every way a peer can break the protocol. They never change
- * between releases, so users can branch on them.
+ * Stable string codes for every way a peer can break the protocol. They never change between
+ * releases, so users can branch on them. Where `ws` reports the same condition, the code (and
+ * the message, see `FrameErrorMessage`) is the one `ws` uses, so apps and libraries that match
+ * on them keep working when they switch; docs/error-codes.md has the table.
  */
 export const ProtocolErrorCode = {
-  ReservedBits: 'WS_ERR_UNEXPECTED_RSV',
+  /** RSV1 set without an extension that defines it, or on a continuation or control frame. */
+  UnexpectedRsv1: 'WS_ERR_UNEXPECTED_RSV_1',
+  /** RSV2 or RSV3 set: no extension we implement defines them. */
+  UnexpectedRsv23: 'WS_ERR_UNEXPECTED_RSV_2_3',
+  /** A reserved opcode, a continuation without a message, or a new message inside a fragmented one. */
   InvalidOpcode: 'WS_ERR_INVALID_OPCODE',
+  /** A fragmented control frame. */
+  ExpectedFin: 'WS_ERR_EXPECTED_FIN',
+  /** An unmasked frame from a client. */
   ExpectedMask: 'WS_ERR_EXPECTED_MASK',
+  /** A masked frame from a server. */
   UnexpectedMask: 'WS_ERR_UNEXPECTED_MASK',
-  ControlFrameTooLong: 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH',
-  FragmentedControlFrame: 'WS_ERR_FRAGMENTED_CONTROL_FRAME',
-  UnexpectedContinuation: 'WS_ERR_UNEXPECTED_CONTINUATION',
-  ExpectedContinuation: 'WS_ERR_EXPECTED_CONTINUATION',
-  UnsupportedLength: 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH',
-  MessageTooBig: 'WS_ERR_MESSAGE_TOO_BIG',
+  /** A control frame over 125 bytes, or a close frame with a 1-byte body. */
+  InvalidControlPayloadLength: 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH',
+  /** A 64-bit length with the top bit set, or one of 2^53 and more. */
+  UnsupportedDataPayloadLength: 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH',
+  /** A message over `maxMessageSize`. */
+  MessageTooBig: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
+  /** Invalid UTF-8 in a text message or a close reason. */
   InvalidUtf8: 'WS_ERR_INVALID_UTF8',
-  InvalidClosePayload: 'WS_ERR_INVALID_CLOSE_PAYLOAD',
-  InvalidCloseCode: 'WS_ERR_INVALID_CLOSE_CODE',
-  DataAfterClose: 'WS_ERR_DATA_AFTER_CLOSE'
+  /** A close code that may not be sent. */
+  InvalidCloseCode: 'WS_ERR_INVALID_CLOSE_CODE'
 } as const
 export type ProtocolErrorCode = (typeof ProtocolErrorCode)[keyof typeof ProtocolErrorCode]
 
@@ -39,9 +49,22 @@ export class WebSocketProtocolError extends Error {
   }
 }
 
-/** Shorthand for the most common failure, a 1002 protocol error. */
-export function protocolError (code: ProtocolErrorCode, message: string): WebSocketProtocolError {
-  return new WebSocketProtocolError(code, CloseCode.ProtocolError, message)
+/** `ws` prefixes frame-level protocol errors this way; so do we, for the same conditions. */
+const FRAME_PREFIX = 'Invalid WebSocket frame: '
+
+/** A 1002 protocol error about a frame, worded as `ws` words it. */
+export function protocolError (code: ProtocolErrorCode, detail: string): WebSocketProtocolError {
+  return new WebSocketProtocolError(code, CloseCode.ProtocolError, FRAME_PREFIX + detail)
+}
+
+/** §7.4.1 1009: the message is larger than `maxMessageSize` (`ws`'s wording). */
+export function messageTooBig (): WebSocketProtocolError {
+  return new WebSocketProtocolError(ProtocolErrorCode.MessageTooBig, CloseCode.MessageTooBig, 'Max payload size exceeded')
+}
+
+/** §8.1 1007: text that is not UTF-8 (`ws`'s wording). */
+export function invalidUtf8 (): WebSocketProtocolError {
+  return new WebSocketProtocolError(ProtocolErrorCode.InvalidUtf8, CloseCode.InvalidPayload, FRAME_PREFIX + 'invalid UTF-8 sequence')
 }
 
 /** A call that is not allowed in the socket's current state (send after close, say). */

@@ -25,7 +25,12 @@ export function isToken (value: string): boolean {
  * header this package writes, in the 101 or in a client request, passes through here.
  */
 export function assertHeaderValue (name: string, value: string): void {
-  if (/[\r\n\0]/.test(value)) throw new TypeError(`invalid characters in header ${name}`)
+  if (!isHeaderValue(value)) throw new TypeError(`invalid characters in header ${name}`)
+}
+
+/** Whether `value` can be written in an HTTP head: no CR, LF or NUL to split it. */
+export function isHeaderValue (value: string): boolean {
+  return !/[\r\n\0]/.test(value)
 }
 
 function isOws (c: number): boolean {

@@ -8,15 +8,16 @@ export { ChunkQueue } from './chunk-queue.js'
 export { FrameParser, type FrameSink, type FrameParserOptions } from './frame-parser.js'
 export { encodeFrame, writeFrameHeader, headerSize, MAX_HEADER_SIZE } from './frame-serializer.js'
 export { parseClosePayload, encodeClosePayload, type ClosePayload } from './close-frame.js'
-export { MessageAssembler, type AssembledMessage } from './message-assembler.js'
-export { isToken, parseTokenList, hasToken } from './header-tokens.js'
+export { MessageAssembler } from './message-assembler.js'
+export { isToken, isHeaderValue, parseTokenList, hasToken } from './header-tokens.js'
 export * from './handshake.js'
-export * from './protocol.js'
+export { WebSocketProtocol, ProtocolEvent, type ProtocolState, type TransportAction, type FrameOutput, type ProtocolOptions } from './protocol.js'
 export {
   generateClientKey,
   buildClientRequest,
   parseResponseHead,
   findHeadEnd,
+  decodeChunked,
   validateServerHandshake,
   type ClientRequestOptions,
   type HttpResponseHead,

@@ -6,7 +6,7 @@ export interface ProtocolLimits {
   /**
    * Largest message accepted, in bytes, counted across all fragments. Checked from the
    * length field before a byte of payload is buffered. Exceeding it fails the connection
-   * with 1009 (`WS_ERR_MESSAGE_TOO_BIG`). Use `Infinity` for no limit (not recommended).
+   * with 1009 (`WS_ERR_UNSUPPORTED_MESSAGE_LENGTH`). Use `Infinity` for no limit (not recommended).
    * @default 1 MiB (1_048_576)
    */
   maxMessageSize: number

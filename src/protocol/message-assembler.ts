@@ -1,15 +1,9 @@
 import { isUtf8 } from 'node:buffer'
-import { CloseCode, Opcode } from './constants.js'
-import { ProtocolErrorCode, WebSocketProtocolError, protocolError } from './errors.js'
+import { Opcode } from './constants.js'
+import { ProtocolErrorCode, WebSocketProtocolError, invalidUtf8, messageTooBig, protocolError } from './errors.js'
 import { Utf8Validator } from './utf8-validator.js'
 
 const EMPTY = Buffer.alloc(0)
-
-/** A complete data message. `data` may be a view of received bytes. */
-export interface AssembledMessage {
-  data: Buffer
-  isBinary: boolean
-}
 
 /**
  * Turns data frames into messages (RFC 6455 §5.4): enforces the fragmentation rules and the
@@ -18,12 +12,19 @@ export interface AssembledMessage {
  * Storage: a message that arrives as one frame in one piece is handed out as that piece, with
  * no copy. Anything else is copied once into a buffer that grows geometrically, so no object
  * is kept per fragment: 200 000 empty continuation frames cost nothing but parse time.
+ *
+ * A compressed message (RFC 7692) is assembled the same way, but its bytes are not text yet:
+ * UTF-8 is checked by whoever inflates it, and `maxMessageSize` here bounds the compressed
+ * bytes (the inflater bounds the inflated ones).
  */
 export class MessageAssembler {
   private readonly maxMessageSize: number
-  private readonly utf8 = new Utf8Validator()
+  /** Created with the first fragmented text message: most never need one. */
+  private utf8: Utf8Validator | null = null
   /** Opcode of the message in progress, or Continuation (0) when none is. */
   private opcode: number = Opcode.Continuation
+  /** Whether the message in progress is compressed (RSV1 on its first frame). */
+  private compressed = false
   /** Bytes announced so far by this message's frame headers (checked against the limit). */
   private announced = 0
   /** Whether the current frame ends the message. */
@@ -33,6 +34,11 @@ export class MessageAssembler {
   /** Otherwise the bytes are copied here; `filled` of them are used. */
   private buffer: Buffer | null = null
   private filled = 0
+
+  /** Whether the message `frameEnd` last returned is binary. */
+  completedBinary = false
+  /** Whether the message `frameEnd` last returned is compressed (still to be inflated). */
+  completedCompressed = false
 
   constructor (maxMessageSize: number) {
     this.maxMessageSize = maxMessageSize
@@ -44,25 +50,20 @@ export class MessageAssembler {
   }
 
   /** A data frame header arrived. Returns the error that fails the connection, if any. */
-  frameStart (opcode: number, fin: boolean, length: number): WebSocketProtocolError | null {
+  frameStart (opcode: number, fin: boolean, compressed: boolean, length: number): WebSocketProtocolError | null {
     if (opcode === Opcode.Continuation) {
       // §5.4: a continuation frame needs a message to continue.
-      if (this.opcode === Opcode.Continuation) {
-        return protocolError(ProtocolErrorCode.UnexpectedContinuation, 'continuation frame without a message to continue')
-      }
+      if (this.opcode === Opcode.Continuation) return protocolError(ProtocolErrorCode.InvalidOpcode, 'invalid opcode 0')
     } else {
       // §5.4: fragments of one message are not interleaved with another data message.
-      if (this.opcode !== Opcode.Continuation) {
-        return protocolError(ProtocolErrorCode.ExpectedContinuation, 'new data frame before the fragmented message ended')
-      }
+      if (this.opcode !== Opcode.Continuation) return protocolError(ProtocolErrorCode.InvalidOpcode, `invalid opcode ${opcode}`)
       this.opcode = opcode
+      this.compressed = compressed
       this.announced = 0
-      if (opcode === Opcode.Text) this.utf8.reset()
+      this.utf8?.reset()
     }
     // Checked before buffering anything, and across fragments.
-    if (length > this.maxMessageSize - this.announced) {
-      return new WebSocketProtocolError(ProtocolErrorCode.MessageTooBig, CloseCode.MessageTooBig, 'message too big')
-    }
+    if (length > this.maxMessageSize - this.announced) return messageTooBig()
     this.announced += length
     this.frameFin = fin
     return null
@@ -70,23 +71,27 @@ export class MessageAssembler {
 
   /** The next piece of the current frame's payload. */
   payload (piece: Buffer): WebSocketProtocolError | null {
+    const checkText = this.opcode === Opcode.Text && !this.compressed
     if (this.single === null && this.buffer === null && this.frameFin && piece.length === this.announced) {
       // The whole message in one piece (the common case): one native check, no streaming state.
-      if (this.opcode === Opcode.Text && !isUtf8(piece)) return invalidUtf8()
+      if (checkText && !isUtf8(piece)) return invalidUtf8()
       this.single = piece
       return null
     }
     // §8.1: invalid UTF-8 fails the connection as soon as it is seen.
-    if (this.opcode === Opcode.Text && !this.utf8.write(piece)) return invalidUtf8()
+    if (checkText && !(this.utf8 ??= new Utf8Validator()).write(piece)) return invalidUtf8()
     this.append(piece)
     return null
   }
 
-  /** The current frame ended. Returns the message when the frame was its last. */
-  frameEnd (): AssembledMessage | WebSocketProtocolError | null {
+  /**
+   * The current frame ended. Returns the message's bytes when the frame was its last (see
+   * `completedBinary`, `completedCompressed`), null when more frames follow.
+   */
+  frameEnd (): Buffer | WebSocketProtocolError | null {
     if (!this.frameFin) return null
     const isBinary = this.opcode === Opcode.Binary
-    if (!isBinary && this.utf8.incomplete) return invalidUtf8()
+    if (!isBinary && !this.compressed && this.utf8 !== null && this.utf8.incomplete) return invalidUtf8()
     let data: Buffer
     if (this.single !== null) {
       data = this.single
@@ -95,12 +100,15 @@ export class MessageAssembler {
     } else {
       data = EMPTY
     }
+    this.completedBinary = isBinary
+    this.completedCompressed = this.compressed
     this.opcode = Opcode.Continuation
+    this.compressed = false
     this.single = null
     this.buffer = null
     this.filled = 0
     this.announced = 0
-    return { data, isBinary }
+    return data
   }
 
   private append (piece: Buffer): void {
@@ -118,8 +126,4 @@ export class MessageAssembler {
     if (this.buffer !== null) this.buffer.copy(next, 0, 0, this.filled)
     this.buffer = next
   }
-}
-
-function invalidUtf8 (): WebSocketProtocolError {
-  return new WebSocketProtocolError(ProtocolErrorCode.InvalidUtf8, CloseCode.InvalidPayload, 'invalid UTF-8 in text message')
 }

@@ -7,32 +7,48 @@ import { DEFAULT_MAX_MESSAGE_SIZE, assertByteLimit } from './limits.js'
 import { randomMaskKey } from './mask.js'
 import { MessageAssembler } from './message-assembler.js'
 
-/**
- * What the protocol reports and asks for. All calls are synchronous and happen inside
- * `receive`, `receiveEnd` or a command; the protocol itself does no I/O.
- */
-export interface ProtocolHandler {
-  /**
-   * Bytes to put on the wire, in order. The protocol never reuses a buffer it passed here.
-   * `endOfFrame` marks a frame's last chunk (a send callback belongs there).
-   */
+/** Where the bytes to send go, in order. The protocol never reuses a buffer it passed here. */
+export interface FrameOutput {
+  /** `endOfFrame` marks a frame's last chunk (a send callback belongs there). */
   write (chunk: Buffer, endOfFrame: boolean): void
-  /** A complete data message. `data` may be a view of the received bytes. */
-  onMessage (data: Buffer, isBinary: boolean): void
-  /** A ping arrived; the pong has already been queued (RFC 6455 §5.5.2). */
-  onPing (data: Buffer): void
-  onPong (data: Buffer): void
-  /**
-   * A valid close frame arrived (§5.5.1). When we had not sent one, the echo has already been
-   * queued, so the closing handshake is complete either way: the caller closes the transport.
-   */
-  onClose (code: number, reason: string): void
-  /**
-   * The peer broke the protocol. A close frame with `error.closeCode` has been queued (unless
-   * one was sent before) and input is discarded from now on: the caller closes the transport.
-   */
-  onProtocolError (error: WebSocketProtocolError): void
 }
+
+/** What `next()` found: one event, or None when it needs more input. */
+export const ProtocolEvent = {
+  None: 0,
+  /** A complete data message: `data`, `isBinary`, `compressed`. */
+  Message: 1,
+  /** A ping (`data`); its pong has been queued, unless we are closing (§5.5.2). */
+  Ping: 2,
+  /** A pong (`data`). */
+  Pong: 3,
+  /** The peer's close frame (`closeCode`, `closeReason`); the echo has been queued if needed. */
+  Close: 4,
+  /** The peer broke the protocol (`error`); the failing close frame has been queued. */
+  Error: 5
+} as const
+export type ProtocolEvent = (typeof ProtocolEvent)[keyof typeof ProtocolEvent]
+
+/**
+ * Where the connection stands (RFC 6455 §7).
+ * - `open`: messages flow both ways.
+ * - `close-sent`: we sent a close frame and wait for the peer's; input is still read (§7.1.2).
+ * - `closed`: both close frames were exchanged: the closing handshake is complete.
+ * - `failed`: we failed the connection (§7.1.7): the peer's error, or `fail()`.
+ * - `ended`: the transport ended before the closing handshake completed.
+ */
+export type ProtocolState = 'open' | 'close-sent' | 'closed' | 'failed' | 'ended'
+
+/**
+ * What the connection must do with the transport, decided here because RFC 6455 decides it:
+ * - `keep`: nothing yet.
+ * - `close`: close it now (flush, then end): the server after the closing handshake (§7.1.1:
+ *   "the server MUST close the underlying TCP connection first"), either role after a failure
+ *   (§7.1.7) or an ended transport.
+ * - `await-close`: the client after the closing handshake: wait for the server to close TCP
+ *   (§7.1.1), and close it ourselves only after a timeout.
+ */
+export type TransportAction = 'keep' | 'close' | 'await-close'
 
 export interface ProtocolOptions {
   /** 'server' reads masked frames and writes unmasked ones; 'client' the reverse (§5.1). */
@@ -41,119 +57,176 @@ export interface ProtocolOptions {
   maxMessageSize?: number
   /** Mask keys for client frames; injectable so tests are deterministic. @default crypto */
   maskKeySource?: () => Uint8Array
-}
-
-/** Options for one outgoing data frame. */
-export interface SendOptions {
-  /** Send as binary (true) or text (false). Defaults to text for strings, binary otherwise. */
-  binary?: boolean
-  /** False to send a fragment; the message continues with the next send. @default true */
-  fin?: boolean
+  /** permessage-deflate was negotiated: RSV1 marks compressed messages (RFC 7692 §6). */
+  compression?: boolean
 }
 
 /**
  * One WebSocket endpoint's protocol state, sans I/O (the model of python `websockets` and
- * `wsproto`): bytes go in through `receive`, commands through `send`/`ping`/`close`, and
- * everything comes out through the `ProtocolHandler`.
+ * `wsproto`): received bytes go in with `receive`, and events come out one at a time from
+ * `next()`, as data, never as calls into user code. Commands (`send`, `ping`, `close`...) and
+ * the automatic replies (pong, close echo) put bytes into the `FrameOutput`, and
+ * `transportAction` says when the transport should be closed.
+ *
+ * Parsing is pulled: `next()` parses only up to the next event. So the caller decides between
+ * any two events whether delivery goes on (after a `pause()`, `close()` or `terminate()` in a
+ * listener it does not), and a close frame that arrives behind messages is answered only when
+ * it is reached, after the replies to those messages (nothing may follow our close, §5.5.1).
  *
  * Closing handshake (RFC 6455 §5.5.1, §7):
  *
- *   we close first                     peer closes first
- *   close() ──► CLOSE frame            ◄── CLOSE frame
- *   (closeSent)                        (closeReceived) echo ──►
- *   ◄── CLOSE frame  onClose()         onClose()
- *   caller closes TCP (server first, §7.1.1)
+ *   we close first                       peer closes first
+ *   close() ──► CLOSE    'close-sent'    ◄── CLOSE   next() = Close, echo ──►
+ *   ◄── CLOSE  next() = Close            'closed'
+ *   'closed'
+ *   server: transportAction 'close' (§7.1.1)     client: 'await-close'
  */
 export class WebSocketProtocol implements FrameSink {
-  private readonly handler: ProtocolHandler
+  private readonly output: FrameOutput
   private readonly parser: FrameParser
   private readonly assembler: MessageAssembler
+  private readonly isServer: boolean
   private readonly maskKeySource: (() => Uint8Array) | undefined
-
-  /** We sent a close frame: no data frames may follow (§5.5.1). */
-  closeSent = false
-  /** The peer sent a close frame: anything after it is discarded (§5.5.1). */
-  closeReceived = false
-  /** The connection was failed (§7.1.7), by the peer's error or by `fail`. */
-  failed = false
-  /** The transport ended. */
-  ended = false
+  private stateValue: ProtocolState = 'open'
+  /** The transport delivered its last byte; what is queued can still be parsed. */
+  private inputEnded = false
   /** Opcode of an outgoing fragmented message in progress, or Continuation (0). */
   private sendingFragmented: number = Opcode.Continuation
   /** Pre-encoded messages that arrived while a fragmented message was being sent. */
-  private deferredEncoded: Buffer[][] | null = null
+  private deferred: Buffer[][] | null = null
+  /** Bytes in `deferred`: they count towards the sender's buffered amount. */
+  private deferredLength = 0
 
-  constructor (handler: ProtocolHandler, options: ProtocolOptions) {
+  /** The event `next()` returned. */
+  event: ProtocolEvent = ProtocolEvent.None
+  /** Message, ping or pong payload of the current event (a view of received bytes). */
+  data: Buffer = EMPTY
+  /** Whether the current message is binary. */
+  isBinary = false
+  /** Whether the current message is compressed: the caller inflates it (RFC 7692). */
+  compressed = false
+  /** The peer's close code (1005 for an empty close frame), once its close frame arrived. */
+  closeCode: number = CloseCode.Abnormal
+  /** The peer's close reason, once its close frame arrived. */
+  closeReason = ''
+  /** The error of an Error event (the connection failed). */
+  error: WebSocketProtocolError | null = null
+
+  constructor (output: FrameOutput, options: ProtocolOptions) {
     const maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE
     assertByteLimit('maxMessageSize', maxMessageSize)
-    this.handler = handler
-    this.parser = new FrameParser(this, { role: options.role })
+    this.output = output
+    this.isServer = options.role === 'server'
+    this.parser = new FrameParser(this, { role: options.role, rsv1OnMessages: options.compression === true })
     this.assembler = new MessageAssembler(maxMessageSize)
-    this.maskKeySource = options.role === 'client' ? (options.maskKeySource ?? randomMaskKey) : undefined
+    this.maskKeySource = this.isServer ? undefined : (options.maskKeySource ?? randomMaskKey)
+  }
+
+  get state (): ProtocolState {
+    return this.stateValue
+  }
+
+  /** Whether the peer's close frame arrived (1006 is never sent, so it marks "not yet"). */
+  get closeReceived (): boolean {
+    return this.closeCode !== CloseCode.Abnormal
   }
 
   /**
-   * Whether data frames and pings may still be sent: not after our close frame (§5.5.1),
-   * nor after the connection failed or the transport ended.
+   * Whether data frames and pings may still be sent: only while `open`; not after our close
+   * frame (§5.5.1), nor after the connection failed or the transport ended.
    */
   canSend (): boolean {
-    return !this.closeSent && !this.failed && !this.ended
+    return this.stateValue === 'open'
   }
 
-  /** Feeds received bytes (including any that came with the upgrade request). Never throws. */
+  /** See `TransportAction`. */
+  get transportAction (): TransportAction {
+    switch (this.stateValue) {
+      case 'closed': return this.isServer ? 'close' : 'await-close'
+      case 'failed':
+      case 'ended': return 'close'
+      default: return 'keep'
+    }
+  }
+
+  /** Bytes of pre-encoded messages waiting for our fragmented message to end. */
+  get deferredBytes (): number {
+    return this.deferredLength
+  }
+
+  /** Bytes received but not parsed yet. */
+  get bufferedInput (): number {
+    return this.parser.bufferedLength
+  }
+
+  /** Queues received bytes (including any that came with the upgrade request). Never throws. */
   receive (chunk: Buffer): void {
     this.parser.push(chunk)
   }
 
-  /** The transport ended (peer's FIN or an error). Further input is discarded. */
+  /** The transport will deliver no more bytes. What was received can still be parsed. */
   receiveEnd (): void {
-    this.ended = true
-    this.parser.stop()
+    this.inputEnded = true
+    if (this.parser.bufferedLength === 0) this.ended()
+  }
+
+  /**
+   * Parses up to the next event and returns it (its fields are on this object until the next
+   * call), or None when the input is exhausted. Never throws. After a close frame or a failure,
+   * input is discarded (§5.5.1, §7.1.7).
+   */
+  next (): ProtocolEvent {
+    this.event = ProtocolEvent.None
+    if (this.stateValue === 'open' || this.stateValue === 'close-sent') {
+      if (!this.parser.parse() && this.inputEnded) this.ended()
+    }
+    return this.event
   }
 
   /** Sends a data frame. Throws WebSocketStateError when `canSend()` is false. */
-  send (data: Buffer | string, options: SendOptions = {}): void {
+  send (data: Buffer | string, binary: boolean, fin = true): void {
     this.assertCanSend('send')
     const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : data
-    const fin = options.fin ?? true
     let opcode: number
     if (this.sendingFragmented !== Opcode.Continuation) {
       opcode = Opcode.Continuation
     } else {
-      opcode = (options.binary ?? typeof data !== 'string') ? Opcode.Binary : Opcode.Text
+      opcode = binary ? Opcode.Binary : Opcode.Text
       if (!fin) this.sendingFragmented = opcode
     }
     if (fin) this.sendingFragmented = Opcode.Continuation
     this.writeFrame(opcode, payload, fin)
-    if (fin && this.deferredEncoded !== null) this.flushDeferred()
+    if (fin && this.deferred !== null) this.flushDeferred()
   }
 
   /**
-   * Sends a complete message frame encoded once for many receivers (`publish`), as the
-   * chunks `encodeFrame` returned, written as they are. Server role only: client frames need a
-   * fresh mask each. §5.4: it must not land inside our own fragmented message, so while one
-   * is being sent it waits for that message's final fragment.
+   * Sends a complete message frame encoded once for many receivers (`publish`), as the chunks
+   * `encodeFrame` returned, written as they are. Server role only: client frames need a fresh
+   * mask each. §5.4: it must not land inside our own fragmented message, so while one is being
+   * sent it waits for that message's final fragment (and counts in `deferredBytes`).
    */
   sendEncoded (chunks: Buffer[]): void {
     this.assertCanSend('send')
-    if (this.maskKeySource !== undefined) throw new WebSocketStateError('pre-encoded frames are for the server role')
-    if (this.sendingFragmented !== Opcode.Continuation) {
-      (this.deferredEncoded ??= []).push(chunks)
+    if (!this.isServer) throw new WebSocketStateError('pre-encoded frames are for the server role')
+    if (this.sendingFragmented === Opcode.Continuation) {
+      this.writeEncoded(chunks)
       return
     }
-    this.writeEncoded(chunks)
+    (this.deferred ??= []).push(chunks)
+    for (const chunk of chunks) this.deferredLength += chunk.length
   }
 
   private flushDeferred (): void {
-    const deferred = this.deferredEncoded as Buffer[][]
-    this.deferredEncoded = null
+    const deferred = this.deferred as Buffer[][]
+    this.deferred = null
+    this.deferredLength = 0
     for (const chunks of deferred) this.writeEncoded(chunks)
   }
 
   private writeEncoded (chunks: Buffer[]): void {
     const last = chunks.length - 1
-    for (let i = 0; i < last; i++) this.handler.write(chunks[i], false)
-    this.handler.write(chunks[last], true)
+    for (let i = 0; i < last; i++) this.output.write(chunks[i], false)
+    this.output.write(chunks[last], true)
   }
 
   /** Sends a ping (§5.5.2). Throws RangeError over 125 bytes, WebSocketStateError after close. */
@@ -171,82 +244,110 @@ export class WebSocketProtocol implements FrameSink {
   }
 
   /**
-   * Starts (or, after the peer's close, completes) the closing handshake. Throws RangeError
-   * for an unsendable code or a reason over 123 bytes. Does nothing if a close was sent.
+   * Starts the closing handshake (§7.1.2). Throws RangeError for an unsendable code or a reason
+   * over 123 bytes, even when it then does nothing (a close was sent, or the connection ended).
    */
   close (code?: number, reason?: string | Buffer): void {
     const body = encodeClosePayload(code, reason)
-    if (this.closeSent || this.ended) return
-    this.closeSent = true
+    if (this.stateValue !== 'open') return
+    this.stateValue = 'close-sent'
+    this.dropDeferred()
     this.writeFrame(Opcode.Close, body, true)
   }
 
   /**
-   * Fails the connection (§7.1.7): sends a close frame with `error.closeCode` unless one was
-   * sent, discards all further input, and reports `onProtocolError`.
+   * Fails the connection (§7.1.7) for a reason found outside the parser (invalid compressed
+   * data, say): sends a close frame with `error.closeCode` unless one was sent, and discards
+   * all further input. The caller reports the error. Does nothing once closed or failed.
    */
   fail (error: WebSocketProtocolError): void {
-    if (this.failed || this.closeReceived) return
-    this.failed = true
+    if (this.stateValue === 'closed' || this.stateValue === 'failed') return
+    const mustSendClose = this.stateValue === 'open'
+    this.stateValue = 'failed'
     this.parser.stop()
-    if (!this.closeSent && !this.ended) {
-      this.closeSent = true
-      this.writeFrame(Opcode.Close, encodeClosePayload(error.closeCode, truncateReason(error.message)), true)
-    }
-    this.handler.onProtocolError(error)
+    this.dropDeferred()
+    if (mustSendClose) this.writeFrame(Opcode.Close, encodeClosePayload(error.closeCode, truncateReason(error.message)), true)
   }
 
-  // FrameSink: called by the parser.
+  // FrameSink: called by the parser inside `next()`. True means "an event is ready".
 
-  onDataFrameStart (opcode: number, fin: boolean, _rsv1: boolean, length: number): void {
-    const error = this.assembler.frameStart(opcode, fin, length)
-    if (error !== null) this.fail(error)
+  onDataFrameStart (opcode: number, fin: boolean, compressed: boolean, length: number): boolean {
+    const error = this.assembler.frameStart(opcode, fin, compressed, length)
+    return error !== null && this.failWith(error)
   }
 
-  onDataPayload (piece: Buffer): void {
+  onDataPayload (piece: Buffer): boolean {
     const error = this.assembler.payload(piece)
-    if (error !== null) this.fail(error)
+    return error !== null && this.failWith(error)
   }
 
-  onDataFrameEnd (): void {
+  onDataFrameEnd (): boolean {
     const result = this.assembler.frameEnd()
-    if (result === null) return
-    if (result instanceof WebSocketProtocolError) return this.fail(result)
-    this.handler.onMessage(result.data, result.isBinary)
+    if (result === null) return false
+    if (result instanceof WebSocketProtocolError) return this.failWith(result)
+    this.event = ProtocolEvent.Message
+    this.data = result
+    this.isBinary = this.assembler.completedBinary
+    this.compressed = this.assembler.completedCompressed
+    return true
   }
 
-  onControlFrame (opcode: number, payload: Buffer): void {
+  onControlFrame (opcode: number, payload: Buffer): boolean {
     switch (opcode) {
       case Opcode.Ping:
         // §5.5.2: answer with a pong carrying the same data, unless we are closing.
-        if (this.canSend()) this.writeFrame(Opcode.Pong, payload, true)
-        this.handler.onPing(payload)
-        return
+        if (this.stateValue === 'open') this.writeFrame(Opcode.Pong, payload, true)
+        this.event = ProtocolEvent.Ping
+        this.data = payload
+        return true
       case Opcode.Pong:
-        this.handler.onPong(payload)
-        return
+        this.event = ProtocolEvent.Pong
+        this.data = payload
+        return true
       default:
         return this.receivedClose(payload)
     }
   }
 
   onFrameError (error: WebSocketProtocolError): void {
-    this.fail(error)
+    this.failWith(error)
   }
 
-  private receivedClose (payload: Buffer): void {
+  private receivedClose (payload: Buffer): boolean {
     const parsed = parseClosePayload(payload)
-    if (parsed instanceof WebSocketProtocolError) return this.fail(parsed)
-    this.closeReceived = true
+    if (parsed instanceof WebSocketProtocolError) return this.failWith(parsed)
     // §5.5.1: nothing after a close frame is processed.
     this.parser.stop()
-    if (!this.closeSent) {
+    this.closeCode = parsed.code
+    this.closeReason = parsed.reason
+    if (this.stateValue === 'open') {
       // §5.5.1: reply with a close frame, echoing the status code. 1005 means "no code".
-      this.closeSent = true
+      this.dropDeferred()
       const body = parsed.code === CloseCode.NoStatusReceived ? EMPTY : encodeClosePayload(parsed.code)
       this.writeFrame(Opcode.Close, body, true)
     }
-    this.handler.onClose(parsed.code, parsed.reason)
+    this.stateValue = 'closed'
+    this.event = ProtocolEvent.Close
+    return true
+  }
+
+  /** The parser found a violation: fail, and make it the event. */
+  private failWith (error: WebSocketProtocolError): true {
+    this.fail(error)
+    this.event = ProtocolEvent.Error
+    this.error = error
+    return true
+  }
+
+  private ended (): void {
+    if (this.stateValue === 'open' || this.stateValue === 'close-sent') this.stateValue = 'ended'
+    this.parser.stop()
+  }
+
+  /** Nothing may follow our close frame: queued publishes are dropped with it. */
+  private dropDeferred (): void {
+    this.deferred = null
+    this.deferredLength = 0
   }
 
   private writeFrame (opcode: number, payload: Buffer, fin: boolean): void {
@@ -255,7 +356,7 @@ export class WebSocketProtocol implements FrameSink {
   }
 
   private assertCanSend (what: string): void {
-    if (!this.canSend()) throw new WebSocketStateError(`cannot ${what}: the WebSocket is closing or closed`)
+    if (this.stateValue !== 'open') throw new WebSocketStateError(`cannot ${what}: the WebSocket is closing or closed`)
   }
 }
 

@@ -8,24 +8,7 @@ import t from 'tap'
 import { WebSocketServer } from 'ws'
 import { connect, type WebSocket } from '../../src/index.js'
 import { EVENTS, EventLog, WAIT, deferred, pattern, withTimeout } from '../helpers/wait.js'
-
-const KEY = `-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgiMdV6dmESu7PmTRN
-90u52bBSb+/3ATcnE8rdDPxImKihRANCAAQvyEYIGiaJEFPOA5OFrfZ9dmJPNjLG
-i9b4S6HqJ3nqfARYvqbuMqAfyK6PPzOMNT68t6rnqWCvtfs7JzwUpjBN
------END PRIVATE KEY-----`
-
-const CERT = `-----BEGIN CERTIFICATE-----
-MIIBnDCCAUGgAwIBAgIUApOIfFupA4WJBIIfxh5iQONDLDkwCgYIKoZIzj0EAwIw
-FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTEyMzEzNTAxNloYDzIxMjYxMDMw
-MTM1MDE2WjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO
-PQMBBwNCAAQvyEYIGiaJEFPOA5OFrfZ9dmJPNjLGi9b4S6HqJ3nqfARYvqbuMqAf
-yK6PPzOMNT68t6rnqWCvtfs7JzwUpjBNo28wbTAdBgNVHQ4EFgQU0w3ezjX5ZRe8
-7cFLr75fLgYvYqwwHwYDVR0jBBgwFoAU0w3ezjX5ZRe87cFLr75fLgYvYqwwDwYD
-VR0TAQH/BAUwAwEB/zAaBgNVHREEEzARgglsb2NhbGhvc3SHBH8AAAEwCgYIKoZI
-zj0EAwIDSQAwRgIhAPVFTmxSJkdridUq0mc6i8lxxf7Wd1llp2RYbFHYfsPJAiEA
-zEErosz1A8QsVrFbwEaBhOmkb7WDf1aXHvL/4+p5YAU=
------END CERTIFICATE-----`
+import { CERT, KEY } from '../helpers/tls.js'
 
 async function secureServer (t: { teardown: (fn: () => unknown) => void }) {
   const server = https.createServer({ key: KEY, cert: CERT })

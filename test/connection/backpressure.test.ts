@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Duplex } from 'node:stream'
-import { WebSocket } from '../../src/connection/index.js'
+import { createWebSocket } from '../../src/connection/index.js'
 import { OP, masked, turn } from '../helpers/wait.js'
 
 /** A transport whose peer never reads: writes are accepted but never complete. */
@@ -15,7 +15,7 @@ class NeverReadingPeer extends Duplex {
 
 t.test('a ping flood from a peer that never reads stops being read once 1 MiB of pongs is queued', async (t) => {
   const stream = new NeverReadingPeer()
-  const socket = new WebSocket(stream, { role: 'server' })
+  const socket = createWebSocket(stream, { role: 'server' })
   let pings = 0
   socket.on('ping', () => { pings++ })
   t.teardown(() => socket.terminate())
@@ -40,7 +40,7 @@ t.test('reading resumes when the backlog drains', async (t) => {
     read () {},
     write (_chunk, _encoding, callback) { callbacks.push(callback) }
   })
-  const socket = new WebSocket(stream, { role: 'server' })
+  const socket = createWebSocket(stream, { role: 'server' })
   const messages: number[] = []
   socket.on('message', (data) => { messages.push(data.length); socket.send(data) })
   t.teardown(() => socket.terminate())
@@ -64,7 +64,7 @@ t.test('reading resumes when the backlog drains', async (t) => {
 
 t.test('a client never pauses on its write backlog (two endpoints must not wait on each other)', async (t) => {
   const stream = new NeverReadingPeer()
-  const socket = new WebSocket(stream, { role: 'client' })
+  const socket = createWebSocket(stream, { role: 'client' })
   t.teardown(() => socket.terminate())
   socket.send(Buffer.alloc(2 * 1024 * 1024))
   stream.push(Buffer.from([0x81, 0x02, 0x68, 0x69])) // unmasked "hi" from a server

@@ -4,7 +4,7 @@
  * peer that leaves without a close frame.
  */
 import t from 'tap'
-import { WebSocket } from '../../src/connection/index.js'
+import { WebSocket, createWebSocket } from '../../src/connection/index.js'
 import { once, turn, until, WAIT, OP, SwallowingDuplex, closeBody, masked, openPair, openRaw, parseFrames } from '../helpers/wait.js'
 
 t.test('close(code, reason) from the client: both ends get one close event', async (t) => {
@@ -155,7 +155,7 @@ t.test('both ends close at the same time: one close event each', async (t) => {
 
 t.test('close timeout: a peer that never answers the close frame is cut off with 1006', async (t) => {
   const stream = new SwallowingDuplex()
-  const socket = new WebSocket(stream, { role: 'server', closeTimeout: 100 })
+  const socket = createWebSocket(stream, { role: 'server', closeTimeout: 100 })
   t.teardown(() => socket.terminate())
   const closed = once<[number, Buffer]>(socket, 'close', WAIT)
   socket.close(1000, 'bye')
@@ -243,7 +243,7 @@ t.test('a transport error closes with 1006 and no error event', async (t) => {
 t.test('a socket built on an already destroyed stream closes with 1006', async (t) => {
   const stream = new SwallowingDuplex()
   stream.destroy()
-  const socket = new WebSocket(stream, { role: 'server' })
+  const socket = createWebSocket(stream, { role: 'server' })
   const [code] = await once<[number]>(socket, 'close')
   t.equal(code, 1006)
   t.equal(socket.readyState, WebSocket.CLOSED)
@@ -253,7 +253,7 @@ t.test('onClosed runs once, before the close event', async (t) => {
   const calls: string[] = []
   const { client } = openPair(t, {}, {})
   const stream = new SwallowingDuplex()
-  const socket = new WebSocket(stream, { role: 'server', onClosed: (s) => { calls.push(s === socket ? 'onClosed' : 'wrong socket') } })
+  const socket = createWebSocket(stream, { role: 'server', onClosed: (s) => { calls.push(s === socket ? 'onClosed' : 'wrong socket') } })
   socket.on('close', () => calls.push('close'))
   socket.terminate()
   await once(socket, 'close')

@@ -3,12 +3,16 @@
  * the `head` option: bytes that arrived with the upgrade request are the first frames.
  */
 import t from 'tap'
-import { createDuplexPair, WebSocket } from '../../src/connection/index.js'
-import { EventLog, turn, until, WAIT, ByteSink, EVENTS, OP, closeBody, masked, openPair, openRaw, pattern, unmasked } from '../helpers/wait.js'
+import { createDuplexPair, WebSocket, createWebSocket, releaseEvents } from '../../src/connection/index.js'
+import { EventLog, turn, until, WAIT, ByteSink, EVENTS, OP, closeBody, masked, openPair, openRaw, parseFrames, pattern, unmasked } from '../helpers/wait.js'
 
 t.test('holdEvents: nothing is read before releaseEvents(), then everything in order, replies before the close echo', async (t) => {
   const closedWhileHeld: WebSocket[] = []
-  const { server, client, serverEnd, serverLog, clientLog } = openPair(t, { holdEvents: true, onClosed: (s) => closedWhileHeld.push(s) })
+  const { server, client, serverEnd, clientEnd, serverLog, clientLog } = openPair(t, { holdEvents: true, onClosed: (s) => closedWhileHeld.push(s) })
+  // What the server writes, frame by frame (the client itself, having sent its close, does not
+  // deliver messages that arrive afterwards).
+  const fromServer: Buffer[] = []
+  clientEnd.on('data', (chunk: Buffer) => fromServer.push(chunk))
   client.send('first')
   client.send(Buffer.from([1, 2, 3]))
   client.ping('p')
@@ -22,7 +26,7 @@ t.test('holdEvents: nothing is read before releaseEvents(), then everything in o
   t.equal(server.readyState, WebSocket.OPEN)
 
   server.on('message', (data, isBinary) => server.send(data, { binary: isBinary }))
-  server.releaseEvents()
+  releaseEvents(server)
   await serverLog.nth('close')
   t.same(serverLog.events.map((e) => e[0]), ['message', 'message', 'ping', 'close'], 'delivered in order')
   const [first, second, ping, close] = serverLog.events
@@ -36,9 +40,10 @@ t.test('holdEvents: nothing is read before releaseEvents(), then everything in o
   t.same(closedWhileHeld, [server])
 
   await clientLog.nth('close')
-  t.same(clientLog.events.map((e) => e[0]), ['message', 'message', 'pong', 'close'], 'the replies reached the client before the close echo')
+  t.same(parseFrames(Buffer.concat(fromServer)).frames.map((f) => f.opcode), [OP.TEXT, OP.BINARY, OP.PONG, OP.CLOSE], 'the replies went out before the close echo')
+  t.same(clientLog.events.map((e) => e[0]), ['close'], 'a client that sent its close delivers no more messages')
 
-  server.releaseEvents()
+  releaseEvents(server)
   await turn()
   t.equal(serverLog.events.length, 4, 'a second releaseEvents() delivers nothing twice')
 })
@@ -50,7 +55,7 @@ t.test('holdEvents: after release, new events are emitted directly', async (t) =
   await turn()
   await turn()
   t.equal(serverLog.count('message'), 0)
-  server.releaseEvents()
+  releaseEvents(server)
   const [held] = await serverLog.nth('message', 1) as [Buffer]
   t.equal(held.toString(), 'held')
   client.send('live')
@@ -65,7 +70,7 @@ t.test('holdEvents: a reset while held is queued; onClosed is not held', async (
   await until(() => socket.readyState === WebSocket.CLOSED, WAIT, 'the transport to close')
   t.same(closed, [socket], 'the registry hook ran at once')
   t.same(log.events, [], 'the close event waits for the handler')
-  socket.releaseEvents()
+  releaseEvents(socket)
   t.same(log.events.map((e) => e[0]), ['close'])
   t.equal(log.events[0][1], 1006)
 })
@@ -76,7 +81,7 @@ t.test('holdEvents: a protocol error is found after release, and delivered once'
   peer.write(unmasked(OP.TEXT, 'not masked'))
   for (let i = 0; i < 5; i++) await turn()
   t.equal(received.frames.length, 0, 'nothing parsed while held')
-  socket.releaseEvents()
+  releaseEvents(socket)
   const frames = await received.waitFrames(1)
   t.equal(frames[0].closeCode, 1002, 'the close frame goes out')
   await until(() => socket.readyState === WebSocket.CLOSED, WAIT, 'the transport to close')
@@ -95,7 +100,7 @@ t.test('holdEvents: held data waits in the transport, not in our memory; release
   await turn()
   t.ok(serverEnd.isPaused(), 'not reading')
   t.equal(serverLog.count('message'), 0)
-  server.releaseEvents()
+  releaseEvents(server)
   await serverLog.nth('message', 3)
   const messages = serverLog.of('message') as Array<[Buffer, boolean]>
   t.ok(messages[0][0].equals(pattern(size, 1)))
@@ -108,13 +113,13 @@ t.test('head: bytes passed as head are the first frames, read once released', as
   const [end, peer] = createDuplexPair()
   const received = new ByteSink(peer)
   const head = Buffer.concat([masked(OP.TEXT, 'from head'), masked(OP.PING, 'hp')])
-  const socket = new WebSocket(end, { role: 'server', head, holdEvents: true })
+  const socket = createWebSocket(end, { role: 'server', head, holdEvents: true })
   t.teardown(() => socket.terminate())
   const log = new EventLog(socket, EVENTS)
   peer.write(masked(OP.BINARY, Buffer.from([7])))
   for (let i = 0; i < 5; i++) await turn()
   t.equal(received.frames.length, 0, 'no pong while held')
-  socket.releaseEvents()
+  releaseEvents(socket)
   await log.nth('message', 2)
   t.same(log.events.map((e) => e[0]), ['message', 'ping', 'message'])
   t.equal((log.events[0][1] as Buffer).toString(), 'from head', 'head comes first')
@@ -127,7 +132,7 @@ t.test('head: bytes passed as head are the first frames, read once released', as
 t.test('head: a frame split between head and the stream is one message', async (t) => {
   const [end, peer] = createDuplexPair()
   const frame = masked(OP.TEXT, 'split across head and stream')
-  const socket = new WebSocket(end, { role: 'server', head: frame.subarray(0, 9) })
+  const socket = createWebSocket(end, { role: 'server', head: frame.subarray(0, 9) })
   t.teardown(() => socket.terminate())
   const log = new EventLog(socket, EVENTS)
   peer.write(frame.subarray(9))
@@ -139,7 +144,7 @@ t.test('head: without holdEvents, a listener attached right after the constructo
   const [end, peer] = createDuplexPair()
   peer.resume()
   const head = Buffer.concat([masked(OP.TEXT, 'greeting'), masked(OP.CLOSE, closeBody(4001, 'head close'))])
-  const socket = new WebSocket(end, { role: 'server', head })
+  const socket = createWebSocket(end, { role: 'server', head })
   t.teardown(() => socket.terminate())
   const log = new EventLog(socket, EVENTS)
   peer.on('end', () => peer.end())
@@ -155,7 +160,7 @@ t.test('head: a bad frame in head fails the connection and reaches an error list
   const [end, peer] = createDuplexPair()
   const received = new ByteSink(peer)
   peer.on('end', () => peer.end())
-  const socket = new WebSocket(end, { role: 'server', head: unmasked(OP.TEXT, 'x'), closeTimeout: 100 })
+  const socket = createWebSocket(end, { role: 'server', head: unmasked(OP.TEXT, 'x'), closeTimeout: 100 })
   t.teardown(() => socket.terminate())
   const log = new EventLog(socket, EVENTS)
   const [error] = await log.nth('error') as [{ code: string }]

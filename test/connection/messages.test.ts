@@ -3,7 +3,7 @@
  * `send` accepts, forced text, fragmentation, send callbacks, and sends on a closing socket.
  */
 import t from 'tap'
-import { WebSocket } from '../../src/connection/index.js'
+import { WebSocket, createWebSocket } from '../../src/connection/index.js'
 import { WebSocketStateError } from '../../src/protocol/index.js'
 import { deferred, turn, WAIT, OP, SIZES, SwallowingDuplex, masked, openPair, openRaw, parseFrames, pattern, text } from '../helpers/wait.js'
 
@@ -151,7 +151,7 @@ t.test('a fragmented incoming message with a ping in the middle', async (t) => {
 
 t.test('the send callback is called once, without error, after the data was written', async (t) => {
   const stream = new SwallowingDuplex()
-  const socket = new WebSocket(stream, { role: 'server' })
+  const socket = createWebSocket(stream, { role: 'server' })
   t.teardown(() => socket.terminate())
   const done = deferred<unknown[]>()
   let calls = 0
@@ -173,7 +173,7 @@ t.test('the send callback is called once, without error, after the data was writ
 
 t.test('the send callback of a large message waits for the whole frame', async (t) => {
   const stream = new SwallowingDuplex()
-  const socket = new WebSocket(stream, { role: 'server' })
+  const socket = createWebSocket(stream, { role: 'server' })
   t.teardown(() => socket.terminate())
   const payload = pattern(1024 * 1024)
   const done = deferred<number>()
@@ -269,7 +269,7 @@ t.test('send on a socket whose transport was destroyed under it returns false', 
 t.test('send returns false when the transport is over its high-water mark', async (t) => {
   const stream = new SwallowingDuplex({ highWaterMark: 16 })
   stream.complete = false
-  const socket = new WebSocket(stream, { role: 'server' })
+  const socket = createWebSocket(stream, { role: 'server' })
   t.teardown(() => socket.terminate())
   t.equal(socket.send('a'), true, 'a small message fits')
   t.equal(socket.send(Buffer.alloc(64)), false, 'over the mark: wait for drain')
@@ -278,7 +278,7 @@ t.test('send returns false when the transport is over its high-water mark', asyn
 
 t.test('bufferedAmount counts bytes queued in this tick and drops to 0 once written', async (t) => {
   const stream = new SwallowingDuplex()
-  const socket = new WebSocket(stream, { role: 'server' })
+  const socket = createWebSocket(stream, { role: 'server' })
   t.teardown(() => socket.terminate())
   t.equal(socket.bufferedAmount, 0)
   socket.send('hello')

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Duplex } from 'node:stream'
-import { WebSocket } from '../../src/connection/index.js'
+import { WebSocket, createWebSocket } from '../../src/connection/index.js'
 import { parseFrames, turn } from '../helpers/wait.js'
 
 /** A transport whose writes complete only when the test says so (a slow reader). */
@@ -26,7 +26,7 @@ const KiB = 1024
 
 t.test("policy 'close': a send over maxBufferedAmount fails the connection with 1008", async (t) => {
   const peer = new SlowPeer()
-  const socket = new WebSocket(peer, { role: 'server', maxBufferedAmount: 64 * KiB, closeTimeout: 100 })
+  const socket = createWebSocket(peer, { role: 'server', maxBufferedAmount: 64 * KiB, closeTimeout: 100 })
   t.teardown(() => socket.terminate())
   const errors: Error[] = []
   t.equal(socket.send(Buffer.alloc(40 * KiB)), false, 'over the high-water mark: false, but queued')
@@ -56,7 +56,7 @@ t.test("policy 'close': a send over maxBufferedAmount fails the connection with 
 
 t.test("policy 'drop': messages over the cap are dropped and the connection stays open", async (t) => {
   const peer = new SlowPeer()
-  const socket = new WebSocket(peer, { role: 'server', maxBufferedAmount: 32 * KiB, backpressurePolicy: 'drop' })
+  const socket = createWebSocket(peer, { role: 'server', maxBufferedAmount: 32 * KiB, backpressurePolicy: 'drop' })
   t.teardown(() => socket.terminate())
   socket.send(Buffer.alloc(40 * KiB, 1))
   await turn()
@@ -76,7 +76,7 @@ t.test("policy 'drop': messages over the cap are dropped and the connection stay
 
 t.test("'drain' is emitted when the queue empties after send returned false", async (t) => {
   const peer = new SlowPeer()
-  const socket = new WebSocket(peer, { role: 'server' })
+  const socket = createWebSocket(peer, { role: 'server' })
   t.teardown(() => socket.terminate())
   let drains = 0
   socket.on('drain', () => { drains++ })
@@ -91,7 +91,7 @@ t.test("'drain' is emitted when the queue empties after send returned false", as
 
 t.test('a single send larger than the cap goes out on an empty queue', async (t) => {
   const peer = new SlowPeer()
-  const socket = new WebSocket(peer, { role: 'server', maxBufferedAmount: 1 * KiB })
+  const socket = createWebSocket(peer, { role: 'server', maxBufferedAmount: 1 * KiB })
   t.teardown(() => socket.terminate())
   socket.send(Buffer.alloc(100 * KiB))
   await turn()

@@ -4,7 +4,7 @@
  * when nobody listens for 'error'.
  */
 import t from 'tap'
-import { createDuplexPair, WebSocket } from '../../src/connection/index.js'
+import { createDuplexPair, WebSocket, createWebSocket } from '../../src/connection/index.js'
 import { WebSocketProtocolError } from '../../src/protocol/index.js'
 import { deferred, once, turn, WAIT, ByteSink, OP, closeBody, masked, openRaw, unmasked } from '../helpers/wait.js'
 
@@ -21,9 +21,9 @@ const cases: Case[] = [
   { name: 'an unmasked frame to a server', role: 'server', bytes: unmasked(OP.TEXT, 'hi'), code: 'WS_ERR_EXPECTED_MASK', closeCode: 1002 },
   { name: 'a masked frame to a client', role: 'client', bytes: masked(OP.TEXT, 'hi'), code: 'WS_ERR_UNEXPECTED_MASK', closeCode: 1002 },
   { name: 'a reserved opcode', role: 'server', bytes: masked(0x3, 'x'), code: 'WS_ERR_INVALID_OPCODE', closeCode: 1002 },
-  { name: 'a continuation with no message', role: 'server', bytes: masked(OP.CONT, 'x'), code: 'WS_ERR_UNEXPECTED_CONTINUATION', closeCode: 1002 },
+  { name: 'a continuation with no message', role: 'server', bytes: masked(OP.CONT, 'x'), code: 'WS_ERR_INVALID_OPCODE', closeCode: 1002 },
   { name: 'invalid UTF-8 in a text message', role: 'server', bytes: masked(OP.TEXT, Buffer.from([0x68, 0xc3, 0x28])), code: 'WS_ERR_INVALID_UTF8', closeCode: 1007 },
-  { name: 'a message over maxMessageSize', role: 'server', bytes: masked(OP.BINARY, Buffer.alloc(11)), code: 'WS_ERR_MESSAGE_TOO_BIG', closeCode: 1009, maxMessageSize: 10 },
+  { name: 'a message over maxMessageSize', role: 'server', bytes: masked(OP.BINARY, Buffer.alloc(11)), code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', closeCode: 1009, maxMessageSize: 10 },
   { name: 'a close frame with code 1005', role: 'server', bytes: masked(OP.CLOSE, closeBody(1005)), code: 'WS_ERR_INVALID_CLOSE_CODE', closeCode: 1002 }
 ]
 
@@ -63,7 +63,7 @@ for (const c of cases) {
 t.test('with no error listener nothing throws and onUnhandledError gets the error', async (t) => {
   const [end, peer] = createDuplexPair()
   const unhandled: Error[] = []
-  const socket = new WebSocket(end, { role: 'server', closeTimeout: 100, onUnhandledError: (e) => unhandled.push(e) })
+  const socket = createWebSocket(end, { role: 'server', closeTimeout: 100, onUnhandledError: (e) => unhandled.push(e) })
   t.teardown(() => socket.terminate())
   const received = new ByteSink(peer)
   peer.on('end', () => peer.end())
@@ -79,7 +79,7 @@ t.test('with no error listener nothing throws and onUnhandledError gets the erro
 
 t.test('with no error listener and no onUnhandledError the process does not crash', async (t) => {
   const [end, peer] = createDuplexPair()
-  const socket = new WebSocket(end, { role: 'server', closeTimeout: 100 })
+  const socket = createWebSocket(end, { role: 'server', closeTimeout: 100 })
   t.teardown(() => socket.terminate())
   peer.resume()
   peer.on('end', () => peer.end())
@@ -91,7 +91,7 @@ t.test('with no error listener and no onUnhandledError the process does not cras
 t.test('an error listener attached means onUnhandledError is not called', async (t) => {
   const [end, peer] = createDuplexPair()
   const unhandled: Error[] = []
-  const socket = new WebSocket(end, { role: 'server', closeTimeout: 100, onUnhandledError: (e) => unhandled.push(e) })
+  const socket = createWebSocket(end, { role: 'server', closeTimeout: 100, onUnhandledError: (e) => unhandled.push(e) })
   t.teardown(() => socket.terminate())
   peer.resume()
   const error = deferred<Error>()
@@ -109,7 +109,7 @@ t.test('a protocol error after the close frame was sent is still reported once',
   await received.waitFrames(1)
   peer.write(masked(OP.CLOSE, Buffer.from([0x03])))
   const [error] = await log.nth('error') as [WebSocketProtocolError]
-  t.equal(error.code, 'WS_ERR_INVALID_CLOSE_PAYLOAD')
+  t.equal(error.code, 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH')
   await log.nth('close')
   t.equal(received.frames.filter((f) => f.opcode === OP.CLOSE).length, 1, 'no second close frame')
   t.equal(log.count('error'), 1)

@@ -4,12 +4,12 @@
  * DESIGN.md: the write system call, not the codec, is the cost of small messages.
  */
 import t from 'tap'
-import { SocketWriter, WebSocket } from '../../src/connection/index.js'
+import { SocketWriter, createWebSocket } from '../../src/connection/index.js'
 import { turn, until, OP, SwallowingDuplex, masked, parseFrames } from '../helpers/wait.js'
 
 t.test('several sends in one tick produce one write on the transport', async (t) => {
   const stream = new SwallowingDuplex()
-  const socket = new WebSocket(stream, { role: 'server' })
+  const socket = createWebSocket(stream, { role: 'server' })
   t.teardown(() => socket.terminate())
   socket.send('one')
   socket.send(Buffer.from([2]))
@@ -29,7 +29,7 @@ t.test('several sends in one tick produce one write on the transport', async (t)
 
 t.test('the replies to one incoming chunk leave in one write', async (t) => {
   const stream = new SwallowingDuplex()
-  const socket = new WebSocket(stream, { role: 'server' })
+  const socket = createWebSocket(stream, { role: 'server' })
   t.teardown(() => socket.terminate())
   const pings: string[] = []
   socket.on('ping', (data) => pings.push(data.toString()))
@@ -44,7 +44,7 @@ t.test('the replies to one incoming chunk leave in one write', async (t) => {
 
 t.test('writes in different ticks are separate writes (the cork is released every tick)', async (t) => {
   const stream = new SwallowingDuplex()
-  const socket = new WebSocket(stream, { role: 'server' })
+  const socket = createWebSocket(stream, { role: 'server' })
   t.teardown(() => socket.terminate())
   socket.send('a')
   await turn()
@@ -59,9 +59,14 @@ t.test('SocketWriter on its own: one write per tick, bufferedAmount, callbacks',
   const stream = new SwallowingDuplex()
   const writer = new SocketWriter(stream)
   const done: string[] = []
-  writer.write(Buffer.from('ab'), () => done.push('first'))
-  writer.write(Buffer.from('cd'))
-  writer.write(Buffer.from('ef'), () => done.push('third'))
+  writer.nextCallback = () => done.push('first')
+  writer.write(Buffer.from('ab'), true)
+  writer.write(Buffer.from('cd'), true)
+  writer.nextCallback = () => done.push('third')
+  writer.write(Buffer.from('e'), false)
+  t.equal(writer.nextCallback !== undefined, true, 'a callback waits for the end of its frame')
+  writer.write(Buffer.from('f'), true)
+  t.equal(writer.nextCallback, undefined, 'and is taken by it')
   t.equal(writer.bufferedAmount, 6, 'queued bytes count as buffered')
   t.equal(done.length, 0)
   await turn()
@@ -80,10 +85,10 @@ t.test('large chunks are passed through uncopied, between joined runs of small o
   stream._writev = (entries, callback) => { for (const { chunk } of entries) chunks.push(chunk); originalWritev(entries, callback) }
   const writer = new SocketWriter(stream)
   const big = Buffer.alloc(5000, 1)
-  writer.write(Buffer.from('h1'))
-  writer.write(Buffer.from('h2'))
-  writer.write(big)
-  writer.write(Buffer.from('t'))
+  writer.write(Buffer.from('h1'), true)
+  writer.write(Buffer.from('h2'), false)
+  writer.write(big, true)
+  writer.write(Buffer.from('t'), true)
   await turn()
   t.equal(stream.writevCalls + stream.writeCalls, 1, 'still one call')
   t.equal(chunks.length, 3, 'a joined run, the big chunk, the tail')
@@ -95,12 +100,13 @@ t.test('large chunks are passed through uncopied, between joined runs of small o
 t.test('flush() hands queued chunks over at once; a destroyed stream fails their callbacks', async (t) => {
   const stream = new SwallowingDuplex()
   const writer = new SocketWriter(stream)
-  writer.write(Buffer.from('now'))
+  writer.write(Buffer.from('now'), true)
   writer.flush()
   t.equal(stream.writevCalls + stream.writeCalls, 1, 'written synchronously by flush()')
   stream.destroy()
   let error: Error | null | undefined
-  writer.write(Buffer.from('late'), (e) => { error = e })
+  writer.nextCallback = (e) => { error = e }
+  writer.write(Buffer.from('late'), true)
   await turn()
   t.ok(error instanceof Error)
 })

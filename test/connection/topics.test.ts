@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Duplex } from 'node:stream'
-import { TopicRegistry, WebSocket } from '../../src/connection/index.js'
+import { TopicRegistry, WebSocket, createWebSocket } from '../../src/connection/index.js'
 import { openPair, parseFrames, turn, until } from '../helpers/wait.js'
 
 /** Records the exact chunk objects written, to prove the frame is shared, not copied. */
@@ -21,7 +21,7 @@ class RecordingPeer extends Duplex {
 t.test('publish encodes once and writes the same bytes to every subscriber', async (t) => {
   const topics = new TopicRegistry()
   const peers = Array.from({ length: 3 }, () => new RecordingPeer())
-  const sockets = peers.map((peer) => new WebSocket(peer, { role: 'server', topics }))
+  const sockets = peers.map((peer) => createWebSocket(peer, { role: 'server', topics }))
   t.teardown(() => { for (const socket of sockets) socket.terminate() })
   for (const socket of sockets) socket.subscribe('news')
   const big = Buffer.alloc(5000, 7)

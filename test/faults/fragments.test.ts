@@ -1,29 +1,31 @@
 // Fragment floods: memory must be bounded by the message limit, not by the fragment count,
 // and a legitimate message in tiny fragments must not be refused for its fragment count.
 import t from 'tap'
-import { Opcode, WebSocketProtocol, encodeFrame, type ProtocolHandler } from '../../src/protocol/index.js'
+import { Opcode, ProtocolEvent, WebSocketProtocol, encodeFrame } from '../../src/protocol/index.js'
 import { buildApp } from '../helpers/app.js'
 import { OP, RawClient, buildFrame } from '../helpers/raw-client.js'
 
 const mask = Buffer.from([1, 2, 3, 4])
 
-function recorder () {
+/** A server protocol whose `receive` also pulls every event, keeping messages and errors. */
+function recorder (maxMessageSize: number) {
   const messages: Buffer[] = []
   const errors: Array<{ code: string, closeCode: number }> = []
-  const handler: ProtocolHandler = {
-    write () {},
-    onMessage: (data) => { messages.push(data) },
-    onPing () {},
-    onPong () {},
-    onClose () {},
-    onProtocolError: (error) => { errors.push({ code: error.code, closeCode: error.closeCode }) }
+  const inner = new WebSocketProtocol({ write () {} }, { role: 'server', maxMessageSize })
+  const protocol = {
+    receive (chunk: Buffer): void {
+      inner.receive(chunk)
+      for (let event = inner.next(); event !== ProtocolEvent.None; event = inner.next()) {
+        if (event === ProtocolEvent.Message) messages.push(inner.data)
+        if (event === ProtocolEvent.Error) errors.push({ code: inner.error!.code, closeCode: inner.error!.closeCode })
+      }
+    }
   }
-  return { handler, messages, errors }
+  return { protocol, messages, errors }
 }
 
 t.test('200 000 empty continuation frames: no per-fragment memory, then the message', async (t) => {
-  const { handler, messages, errors } = recorder()
-  const protocol = new WebSocketProtocol(handler, { role: 'server', maxMessageSize: 1024 })
+  const { protocol, messages, errors } = recorder(1024)
   const empty = Buffer.concat(encodeFrame(Opcode.Continuation, Buffer.alloc(0), { fin: false, maskKey: mask }))
   protocol.receive(Buffer.concat(encodeFrame(Opcode.Text, Buffer.from('a'), { fin: false, maskKey: mask })))
   global.gc?.()
@@ -40,11 +42,10 @@ t.test('200 000 empty continuation frames: no per-fragment memory, then the mess
 })
 
 t.test('tiny fragments past the message limit fail with 1009, counted across fragments', async (t) => {
-  const { handler, errors } = recorder()
-  const protocol = new WebSocketProtocol(handler, { role: 'server', maxMessageSize: 1000 })
+  const { protocol, errors } = recorder(1000)
   protocol.receive(Buffer.concat(encodeFrame(Opcode.Binary, Buffer.alloc(10), { fin: false, maskKey: mask })))
   for (let i = 0; i < 200; i++) protocol.receive(Buffer.concat(encodeFrame(Opcode.Continuation, Buffer.alloc(10), { fin: false, maskKey: mask })))
-  t.same(errors, [{ code: 'WS_ERR_MESSAGE_TOO_BIG', closeCode: 1009 }])
+  t.same(errors, [{ code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', closeCode: 1009 }])
 })
 
 t.test('a 4 MiB message in 64-byte fragments (65 537 frames) is echoed by the echo server config', async (t) => {

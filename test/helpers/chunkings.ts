@@ -11,7 +11,7 @@
  */
 import { isDeepStrictEqual } from 'node:util'
 import type { Test } from 'tap'
-import { WebSocketProtocol, type ProtocolHandler, type ProtocolOptions } from '../../src/protocol/index.js'
+import { ProtocolEvent, WebSocketProtocol, type FrameOutput, type ProtocolOptions } from '../../src/protocol/index.js'
 import { describeFrame, show, type Entry, type Expected } from './frames.js'
 
 /**
@@ -137,7 +137,10 @@ export function * chunkings (input: Uint8Array, options: ChunkingOptions = {}): 
 // --- Running WebSocketProtocol over every chunking ------------------------------------------
 
 export interface Recording {
-  handler: ProtocolHandler
+  /** The protocol's FrameOutput: records every frame written. */
+  output: FrameOutput
+  /** Pulls every event the protocol has now and records it. */
+  drain: (protocol: WebSocketProtocol) => void
   /** Events and written frames, in the order they happened. */
   timeline: Entry[]
   /** Raw bytes written, one hex string per frame (chunks joined up to endOfFrame). */
@@ -151,7 +154,7 @@ export function recorder (): Recording {
   const written: string[] = []
   const writes: Array<{ chunk: Buffer, endOfFrame: boolean }> = []
   let pending: Buffer[] = []
-  const handler: ProtocolHandler = {
+  const output: FrameOutput = {
     write (chunk, endOfFrame) {
       writes.push({ chunk, endOfFrame })
       // Copies: the protocol promises never to reuse a buffer it wrote, and we check that
@@ -162,18 +165,31 @@ export function recorder (): Recording {
       pending = []
       written.push(frame.toString('hex'))
       timeline.push({ type: 'write', frame: describeFrame(frame) })
-    },
-    onMessage (data, isBinary) {
-      timeline.push({ type: 'message', binary: isBinary, data: show(data) })
-    },
-    onPing (data) { timeline.push({ type: 'ping', data: show(data) }) },
-    onPong (data) { timeline.push({ type: 'pong', data: show(data) }) },
-    onClose (code, reason) { timeline.push({ type: 'close', code, reason }) },
-    onProtocolError (error) {
-      timeline.push({ type: 'error', code: error.code, closeCode: error.closeCode, message: error.message })
     }
   }
-  return { handler, timeline, written, writes }
+  const drain = (protocol: WebSocketProtocol): void => {
+    for (let event = protocol.next(); event !== ProtocolEvent.None; event = protocol.next()) {
+      switch (event) {
+        case ProtocolEvent.Message:
+          timeline.push({ type: 'message', binary: protocol.isBinary, data: show(protocol.data) })
+          break
+        case ProtocolEvent.Ping:
+          timeline.push({ type: 'ping', data: show(protocol.data) })
+          break
+        case ProtocolEvent.Pong:
+          timeline.push({ type: 'pong', data: show(protocol.data) })
+          break
+        case ProtocolEvent.Close:
+          timeline.push({ type: 'close', code: protocol.closeCode, reason: protocol.closeReason })
+          break
+        case ProtocolEvent.Error: {
+          const error = protocol.error!
+          timeline.push({ type: 'error', code: error.code, closeCode: error.closeCode, message: error.message })
+        }
+      }
+    }
+  }
+  return { output, drain, timeline, written, writes }
 }
 
 /** A deterministic mask key source: keys 01 02 03 04, 05 06 07 08, ... */
@@ -196,15 +212,19 @@ export interface Run extends Recording {
 /** Creates a protocol with a recorder (and, for clients, a fresh deterministic mask source). */
 export function createProtocol (options: FixtureOptions): Run {
   const recording = recorder()
-  const protocol = new WebSocketProtocol(recording.handler, { ...options, maskKeySource: countingMaskSource() })
+  const protocol = new WebSocketProtocol(recording.output, { ...options, maskKeySource: countingMaskSource() })
   return { ...recording, protocol, role: options.role }
 }
 
-/** Feeds `chunks` one by one; a throw (which `receive` must never do) is recorded. */
+/**
+ * Feeds `chunks` one by one, pulling every event after each; a throw (which `receive` and
+ * `next` must never do) is recorded.
+ */
 export function feed (run: Run, chunks: Iterable<Buffer>): void {
   for (const chunk of chunks) {
     try {
       run.protocol.receive(chunk)
+      run.drain(run.protocol)
     } catch (error) {
       run.timeline.push({ type: 'threw', message: String(error) })
       return

@@ -14,7 +14,7 @@
  */
 import type { EventEmitter } from 'node:events'
 import { Duplex } from 'node:stream'
-import { createDuplexPair, WebSocket, type WebSocketOptions } from '../../src/connection/index.js'
+import { createDuplexPair, createWebSocket, type WebSocketOptions } from '../../src/connection/index.js'
 
 /** Default bound for a wait, in milliseconds: generous, only there to turn a hang into a failure. */
 export const WAIT = 3000
@@ -141,8 +141,8 @@ export const EVENTS = ['message', 'close', 'error', 'ping', 'pong'] as const
 /** A server and a client WebSocket over an in-memory pair, each with an event log. */
 export function openPair (t: Teardown, serverOptions: WebSocketOptions = {}, clientOptions: WebSocketOptions = {}) {
   const [serverEnd, clientEnd] = createDuplexPair()
-  const server = new WebSocket(serverEnd, { ...serverOptions, role: 'server' })
-  const client = new WebSocket(clientEnd, { ...clientOptions, role: 'client' })
+  const server = createWebSocket(serverEnd, { ...serverOptions, role: 'server' })
+  const client = createWebSocket(clientEnd, { ...clientOptions, role: 'client' })
   const serverLog = new EventLog(server, EVENTS)
   const clientLog = new EventLog(client, EVENTS)
   t.teardown(() => {
@@ -158,7 +158,7 @@ export function openPair (t: Teardown, serverOptions: WebSocketOptions = {}, cli
  */
 export function openRaw (t: Teardown, options: WebSocketOptions = {}) {
   const [end, peer] = createDuplexPair()
-  const socket = new WebSocket(end, { role: 'server', ...options })
+  const socket = createWebSocket(end, { role: 'server', ...options })
   const log = new EventLog(socket, options.onUnhandledError !== undefined ? EVENTS.filter((e) => e !== 'error') : EVENTS)
   const received = new ByteSink(peer)
   t.teardown(() => {

@@ -42,7 +42,7 @@ t.test('parseClosePayload: errors', async (t) => {
     t.ok(result instanceof WebSocketProtocolError, `${name}: an error`)
     t.match(result, { code, closeCode }, name)
   }
-  check('1 byte', hex('03'), E.InvalidClosePayload, 1002)
+  check('1 byte', hex('03'), E.InvalidControlPayloadLength, 1002)
   for (const code of INVALID) check(`code ${code}`, closeBody(code), E.InvalidCloseCode, 1002)
   for (const reason of [hex('ff'), hex('c0 80'), hex('ed a0 80'), hex('e2 82'), hex('61 80')]) {
     check(`reason ${reason.toString('hex')}`, closeBody(1000, reason), E.InvalidUtf8, 1007)

@@ -110,14 +110,17 @@ function parseFrames (chunks: Iterable<Buffer>, role: 'server' | 'client'): { fr
   let current: Parsed | null = null
   let pieces: Buffer[] = []
   const sink: FrameSink = {
-    onDataFrameStart (opcode, fin) { current = { opcode, fin, payload: Buffer.alloc(0) }; pieces = [] },
-    onDataPayload (piece) { pieces.push(Buffer.from(piece)) },
-    onDataFrameEnd () { current!.payload = Buffer.concat(pieces); frames.push(current!) },
-    onControlFrame (opcode, payload) { frames.push({ opcode, fin: true, payload: Buffer.from(payload) }) },
+    onDataFrameStart (opcode, fin) { current = { opcode, fin, payload: Buffer.alloc(0) }; pieces = []; return false },
+    onDataPayload (piece) { pieces.push(Buffer.from(piece)); return false },
+    onDataFrameEnd () { current!.payload = Buffer.concat(pieces); frames.push(current!); return false },
+    onControlFrame (opcode, payload) { frames.push({ opcode, fin: true, payload: Buffer.from(payload) }); return false },
     onFrameError (error) { errors.push(error.code) }
   }
   const parser = new FrameParser(sink, { role })
-  for (const chunk of chunks) parser.push(chunk)
+  for (const chunk of chunks) {
+    parser.push(chunk)
+    parser.parse()
+  }
   return { frames, errors }
 }
 

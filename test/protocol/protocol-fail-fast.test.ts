@@ -4,14 +4,19 @@
 // which the connection fails.
 import t from 'tap'
 import { OP, clientFrame, closeBody, frameHeader, failFastLength } from '../helpers/frames.js'
-import { randomBytes, seededRandom, createProtocol, type Run } from '../helpers/chunkings.js'
+import { randomBytes, seededRandom, createProtocol, feed, type Run } from '../helpers/chunkings.js'
 import { ProtocolErrorCode as E } from '../../src/protocol/index.js'
+
+/** Feeds one chunk and pulls every event it completes. */
+function feedOne (run: Run, chunk: Buffer): void {
+  feed(run, [chunk])
+}
 
 /** Feeds `input` byte by byte; returns the index of the byte after which the error came, or -1. */
 function failingByte (run: Run, original: Buffer): number {
   const input = Buffer.from(original) // received bytes are unmasked in place
   for (let i = 0; i < input.length; i++) {
-    run.protocol.receive(input.subarray(i, i + 1))
+    feedOne(run, input.subarray(i, i + 1))
     if (run.timeline.some((entry) => entry.type === 'error')) return i
   }
   return -1
@@ -51,7 +56,7 @@ t.test('message too big is counted across fragments, still before the payload', 
 
   // 600 + 400 fits exactly.
   const ok = createProtocol({ role: 'server', maxMessageSize: 1000 })
-  ok.protocol.receive(Buffer.concat([first, clientFrame(OP.CONT, Buffer.alloc(400, 2))]))
+  feedOne(ok, Buffer.concat([first, clientFrame(OP.CONT, Buffer.alloc(400, 2))]))
   t.same(ok.timeline.map((e) => e.type), ['message'])
 
   // Many small fragments: the 11th byte is one too many.
@@ -67,11 +72,11 @@ t.test('message too big is counted across fragments, still before the payload', 
 t.test('invalid UTF-8 in the first fragment fails before the final fragment is fed', async (t) => {
   const first = clientFrame(OP.TEXT, [0x68, 0x69, 0xff, 0x21], { fin: false })
   const run = createProtocol({ role: 'server' })
-  run.protocol.receive(Buffer.from(first))
+  feedOne(run, Buffer.from(first))
   t.same(errorOf(run), { code: E.InvalidUtf8, closeCode: 1007 }, 'failed with only the first fragment fed')
   t.match(run.timeline[0], { type: 'write', frame: /^close 1007 / })
   // Feeding the rest changes nothing.
-  run.protocol.receive(clientFrame(OP.CONT, 'end'))
+  feedOne(run, clientFrame(OP.CONT, 'end'))
   t.equal(run.timeline.length, 2)
 
   // Byte by byte: the failure comes with the 0xFF byte itself (header 6 + 2 payload bytes).
@@ -150,6 +155,6 @@ t.test('fail-fast offsets agree with the reference on random text payloads', asy
 
 t.test('a valid close after the limit check does not count towards it', async (t) => {
   const run = createProtocol({ role: 'server', maxMessageSize: 2 })
-  run.protocol.receive(Buffer.concat([clientFrame(OP.BINARY, 'ab', { fin: false }), clientFrame(OP.CLOSE, closeBody(1000))]))
+  feedOne(run, Buffer.concat([clientFrame(OP.BINARY, 'ab', { fin: false }), clientFrame(OP.CLOSE, closeBody(1000))]))
   t.same(run.timeline.map((e) => e.type), ['write', 'close'])
 })

@@ -3,22 +3,25 @@
 // was no longer there, so `receive` threw a TypeError instead of answering. A client's
 // `close()` with no code is exactly such a frame, so this broke the common closing handshake.
 import t from 'tap'
-import { ChunkQueue, WebSocketProtocol, type ProtocolHandler } from '../../src/protocol/index.js'
+import { ChunkQueue, ProtocolEvent, WebSocketProtocol, type FrameOutput } from '../../src/protocol/index.js'
 import { OP, clientFrame, serverFrame } from '../helpers/frames.js'
 
-function record (role: 'server' | 'client'): { protocol: WebSocketProtocol, log: string[] } {
+/** A protocol whose writes and events are logged; `receive` feeds a chunk and pulls every event. */
+function record (role: 'server' | 'client'): { protocol: { receive: (chunk: Buffer) => void }, log: string[] } {
   const log: string[] = []
-  const handler: ProtocolHandler = {
-    write: (chunk) => { log.push(`write ${chunk.toString('hex')}`) },
-    onMessage: (data) => { log.push(`message ${data.toString('hex')}`) },
-    onPing: (data) => { log.push(`ping ${data.toString('hex')}`) },
-    onPong: (data) => { log.push(`pong ${data.toString('hex')}`) },
-    onClose: (code, reason) => { log.push(`close ${code} ${reason}`) },
-    onProtocolError: (error) => { log.push(`error ${error.code}`) }
-  }
+  const output: FrameOutput = { write: (chunk) => { log.push(`write ${chunk.toString('hex')}`) } }
   let n = 0
-  const protocol = new WebSocketProtocol(handler, { role, maskKeySource: () => Buffer.from([0, 0, 0, ++n]) })
-  return { protocol, log }
+  const protocol = new WebSocketProtocol(output, { role, maskKeySource: () => Buffer.from([0, 0, 0, ++n]) })
+  const names: Record<number, string> = { [ProtocolEvent.Message]: 'message', [ProtocolEvent.Ping]: 'ping', [ProtocolEvent.Pong]: 'pong' }
+  const receive = (chunk: Buffer): void => {
+    protocol.receive(chunk)
+    for (let event = protocol.next(); event !== ProtocolEvent.None; event = protocol.next()) {
+      if (event === ProtocolEvent.Close) log.push(`close ${protocol.closeCode} ${protocol.closeReason}`)
+      else if (event === ProtocolEvent.Error) log.push(`error ${protocol.error!.code}`)
+      else log.push(`${names[event]} ${protocol.data.toString('hex')}`)
+    }
+  }
+  return { protocol: { receive }, log }
 }
 
 t.test('ChunkQueue.take(0) on an empty queue returns an empty buffer', async (t) => {

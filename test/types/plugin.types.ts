@@ -60,3 +60,20 @@ const injected: WebSocket = await app.injectWS('/ws', { headers: { a: 'b' }, que
 const client: WebSocket = await connect('ws://127.0.0.1:1/')
 void injected
 void client
+
+// The socket's public type shows the documented API only (issue 9): no protocol callbacks, no
+// raw transport writes.
+declare const socket: WebSocket
+// @ts-expect-error internal: raw bytes must never reach the transport from user code
+socket.write(Buffer.alloc(1), true)
+// @ts-expect-error internal protocol callback
+socket.onClose(1000, '')
+// @ts-expect-error internal protocol callback
+socket.onMessage(Buffer.alloc(0), false)
+// @ts-expect-error internal: publish's pre-encoded frames
+socket.sendEncoded([])
+// @ts-expect-error internal: the plugin releases held events
+socket.releaseEvents()
+// @ts-expect-error the constructor is not public: sockets come from handlers, connect() and injectWS
+const constructed = new WebSocket(undefined as never, {})
+void constructed

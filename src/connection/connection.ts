@@ -1,0 +1,433 @@
+import type { Duplex } from 'node:stream'
+import {
+  CloseCode,
+  ProtocolEvent,
+  WebSocketProtocol,
+  WebSocketStateError,
+  type WebSocketProtocolError
+} from '../protocol/index.js'
+import { PauseReason, ReadFlow } from './read-flow.js'
+import { ReadyState } from './ready-state.js'
+import { SocketWriter, type FlushObserver } from './socket-writer.js'
+import type { TopicRegistry } from './topics.js'
+import {
+  DEFAULT_CLOSE_TIMEOUT,
+  type BackpressurePolicy,
+  type SendCallback,
+  type WebSocketOptions
+} from './websocket-options.js'
+import type { WebSocket } from './websocket.js'
+
+/**
+ * A server stops reading from a peer while at least this many bytes it wrote to that peer are
+ * waiting in the transport (or the transport's own high-water mark, if larger), and resumes on
+ * the transport's 'drain': a client that floods pings (or messages to an echo) and never reads
+ * cannot grow our write buffer without bound. The pause is taken only when the stream says it
+ * needs a drain, so the 'drain' that lifts it is sure to come. Only servers pause this way, so
+ * two of our endpoints never wait on each other; clients always read.
+ */
+const WRITE_BACKLOG_PAUSE = 1024 * 1024
+
+/**
+ * The machinery behind one `WebSocket` (the protocol adapter): it owns the transport, the
+ * protocol, the writer, the read flow and the close timer, pulls events from the protocol and
+ * emits them on the public socket. Internal: users hold the `WebSocket`, whose type shows only
+ * the documented API.
+ *
+ * Data flow:
+ *
+ *   Duplex 'data' ──► protocol.receive ──► deliver(): while delivery may go on,
+ *                                            protocol.next() ──► emit on the WebSocket
+ *   send/ping/close ──► protocol ──► SocketWriter (one stream write per tick)
+ *   after each pass: protocol.transportAction ──► end the transport / wait for the peer's
+ */
+export class Connection implements FlushObserver {
+  readonly socket: WebSocket
+  readonly stream: Duplex
+  readonly writer: SocketWriter
+  readonly protocol: WebSocketProtocol
+  readonly flow: ReadFlow
+  readonly isServer: boolean
+  readyState: ReadyState = ReadyState.OPEN
+  /** Chunks received (any byte from the peer proves it is alive); the heartbeat compares it. */
+  received = 0
+  /** Data messages received or sent (what `idleTimeout` watches). */
+  messages = 0
+  /** Topics this socket is subscribed to; created on the first subscribe. */
+  topics: Set<string> | undefined = undefined
+  readonly registry: TopicRegistry | undefined
+  private readonly options: WebSocketOptions
+  private closeTimer: NodeJS.Timeout | undefined = undefined
+  private delivering = false
+  private deliveryScheduled = false
+  /** 'error' is emitted at most once. */
+  private errorReported = false
+  /** Held until release: an error and the final close that happened while events were held. */
+  private heldError: Error | undefined = undefined
+  private heldClose = false
+  /** A send returned false: the next transport 'drain' is reported as the socket's 'drain'. */
+  private drainWanted = false
+
+  constructor (socket: WebSocket, stream: Duplex, options: WebSocketOptions) {
+    this.socket = socket
+    this.stream = stream
+    this.options = options
+    this.isServer = (options.role ?? 'server') === 'server'
+    this.registry = options.topics
+    this.writer = new SocketWriter(stream, this.isServer ? this : undefined)
+    this.protocol = new WebSocketProtocol(this.writer, {
+      role: options.role ?? 'server',
+      maxMessageSize: options.maxMessageSize,
+      maskKeySource: options.maskKeySource
+    })
+    this.flow = new ReadFlow(stream, options.holdEvents === true ? PauseReason.Held : 0)
+
+    const socketLike = stream as Partial<import('node:net').Socket>
+    socketLike.setNoDelay?.(true)
+    socketLike.setTimeout?.(0)
+    stream.on('data', onData)
+    stream.on('end', onEnd)
+    stream.on('error', onStreamError)
+    stream.on('close', onStreamClose)
+    stream.on('drain', onDrain)
+    ;(stream as StreamWithConnection)[kConnection] = this
+    // The flow took the stream over paused: unshifting into a flowing stream would emit 'data'
+    // synchronously, inside this constructor. Resumed (unless held) on a later tick, after the
+    // caller attached listeners.
+    if (options.head !== undefined && options.head.length > 0 && !stream.readableEnded) stream.unshift(options.head)
+    this.flow.apply()
+    options.heartbeat?.watch(this)
+    if (stream.destroyed) process.nextTick(closeIfDestroyed, this)
+  }
+
+  /** Bytes accepted by `send` but not yet handed to the operating system. */
+  get bufferedAmount (): number {
+    return this.writer.bufferedAmount + this.protocol.deferredBytes
+  }
+
+  // --- Delivery --------------------------------------------------------------------------
+
+  /**
+   * Pulls events from the protocol and emits them while delivery may go on: checked before
+   * every event, so `pause()`, `close()` or `terminate()` in a listener stops the next one.
+   * Re-entrant calls (a listener calling `resume()`) return at once: the running loop goes on.
+   */
+  deliver (): void {
+    if (this.delivering) return
+    this.delivering = true
+    const protocol = this.protocol
+    try {
+      while (this.mayPull()) {
+        const event = protocol.next()
+        if (event === ProtocolEvent.None) break
+        this.dispatch(event)
+      }
+    } finally {
+      this.delivering = false
+    }
+    this.applyTransportAction()
+  }
+
+  /** Delivers on a later tick (when reading resumes outside a listener). */
+  scheduleDelivery (): void {
+    if (this.deliveryScheduled) return
+    this.deliveryScheduled = true
+    process.nextTick(deliverOnTick, this)
+  }
+
+  /** The tick `scheduleDelivery` asked for. */
+  deliverScheduled (): void {
+    this.deliveryScheduled = false
+    this.deliver()
+  }
+
+  private mayPull (): boolean {
+    // Terminated, reset, or closed: nothing more is delivered.
+    if (this.stream.destroyed) return false
+    const state = this.protocol.state
+    if (state === 'open') return this.flow.reasons === 0
+    // Closing always reads: after our close frame, on to the peer's (RFC 6455 §7.1.2).
+    return state === 'close-sent'
+  }
+
+  private dispatch (event: ProtocolEvent): void {
+    const protocol = this.protocol
+    switch (event) {
+      case ProtocolEvent.Message:
+        // After our close (or a failure) messages are dropped, as browsers do: the app said it
+        // is done with this connection.
+        if (protocol.state !== 'open') return
+        this.messages++
+        this.socket.emit('message', protocol.data, protocol.isBinary)
+        return
+      case ProtocolEvent.Ping:
+        if (protocol.state === 'open') this.socket.emit('ping', protocol.data)
+        return
+      case ProtocolEvent.Pong:
+        if (protocol.state === 'open') this.socket.emit('pong', protocol.data)
+        return
+      case ProtocolEvent.Close:
+        if (this.readyState === ReadyState.OPEN) this.readyState = ReadyState.CLOSING
+        return
+      case ProtocolEvent.Error:
+        this.readyState = ReadyState.CLOSING
+        this.reportError(protocol.error as WebSocketProtocolError)
+    }
+  }
+
+  /** Does what the protocol says about the transport (RFC 6455 §7.1.1, §7.1.7). */
+  private applyTransportAction (): void {
+    switch (this.protocol.transportAction) {
+      case 'close':
+        this.endTransport()
+        return
+      case 'await-close':
+        this.startCloseTimer()
+    }
+  }
+
+  // --- Commands --------------------------------------------------------------------------
+
+  /** Whether data and pings may go out: open, and the transport still ours. */
+  canSend (): boolean {
+    return this.readyState === ReadyState.OPEN && !this.stream.destroyed && this.protocol.canSend()
+  }
+
+  send (payload: Buffer | string, binary: boolean, fin: boolean, callback: SendCallback | undefined): boolean {
+    if (!this.canSend()) return this.notSent('send', callback)
+    if (this.bufferedAmount >= this.maxBufferedAmount) return this.overflow(callback)
+    this.messages++
+    this.writer.nextCallback = callback
+    this.protocol.send(payload, binary, fin)
+    if (this.writer.needsDrain) {
+      this.drainWanted = true
+      return false
+    }
+    return true
+  }
+
+  /** A frame encoded once for many sockets (`publish`): same rules as `send`, shared bytes. */
+  sendEncoded (chunks: Buffer[]): boolean {
+    if (!this.canSend()) return false
+    if (this.bufferedAmount >= this.maxBufferedAmount) return this.overflow(undefined)
+    this.messages++
+    this.protocol.sendEncoded(chunks)
+    return true
+  }
+
+  sendControl (kind: 'ping' | 'pong', payload: Buffer | undefined, callback: SendCallback | undefined): void {
+    if (!this.canSend()) {
+      this.notSent(kind, callback)
+      return
+    }
+    this.writer.nextCallback = callback
+    try {
+      if (kind === 'ping') this.protocol.ping(payload)
+      else this.protocol.pong(payload)
+    } finally {
+      this.writer.nextCallback = undefined
+    }
+  }
+
+  /** Starts the closing handshake; reading goes on until the peer's close or the timeout. */
+  close (code: number | undefined, reason: string | Buffer | undefined): void {
+    if (this.readyState === ReadyState.CLOSED) return
+    const protocol = this.protocol
+    // Checks code and reason (RangeError) even when there is nothing left to close.
+    if (protocol.state !== 'open') return protocol.close(code, reason)
+    protocol.close(code, reason)
+    this.readyState = ReadyState.CLOSING
+    this.startCloseTimer()
+    if (this.flow.startClosing() || this.protocol.bufferedInput > 0) this.scheduleDelivery()
+  }
+
+  /** Destroys the transport at once; 'close' reports 1006. */
+  terminate (): void {
+    if (this.readyState === ReadyState.CLOSED) return
+    this.readyState = ReadyState.CLOSING
+    this.stream.destroy()
+  }
+
+  /** Removes a pause reason; delivery resumes on a later tick if nothing else holds it. */
+  resumeFor (reason: PauseReason): void {
+    if (this.flow.remove(reason)) this.scheduleDelivery()
+  }
+
+  /**
+   * The handler is ready: emits what happened while events were held (an error, the close),
+   * and starts reading. Safe to call more than once.
+   */
+  release (): void {
+    if (!this.flow.has(PauseReason.Held)) return
+    this.resumeFor(PauseReason.Held)
+    const error = this.heldError
+    this.heldError = undefined
+    if (error !== undefined) this.emitError(error)
+    if (this.heldClose) {
+      this.heldClose = false
+      this.emitClose()
+    }
+  }
+
+  private get maxBufferedAmount (): number {
+    return this.options.maxBufferedAmount ?? Infinity
+  }
+
+  private get backpressurePolicy (): BackpressurePolicy {
+    return this.options.backpressurePolicy ?? 'close'
+  }
+
+  /**
+   * The outgoing queue is over `maxBufferedAmount`: a slow reader. Either fail the connection
+   * with 1008 or drop this message, as configured.
+   */
+  private overflow (callback: SendCallback | undefined): false {
+    const queued = this.bufferedAmount
+    if (this.backpressurePolicy === 'close') this.close(CloseCode.PolicyViolation, 'outgoing queue over its limit')
+    if (callback !== undefined) {
+      process.nextTick(callback, new WebSocketStateError(`message not sent: ${queued} bytes already queued (maxBufferedAmount ${this.maxBufferedAmount})`))
+    }
+    return false
+  }
+
+  private notSent (what: string, callback: SendCallback | undefined): false {
+    if (callback !== undefined) {
+      const error = new WebSocketStateError(`cannot ${what}: the WebSocket is ${this.readyState === ReadyState.CLOSED ? 'closed' : 'closing'}`)
+      process.nextTick(callback, error)
+    }
+    return false
+  }
+
+  // --- Transport -------------------------------------------------------------------------
+
+  onData (chunk: Buffer): void {
+    this.received++
+    this.protocol.receive(chunk)
+    this.deliver()
+  }
+
+  /** FlushObserver: a server pauses reading while its replies pile up (WRITE_BACKLOG_PAUSE). */
+  afterFlush (): void {
+    const stream = this.stream
+    if (!stream.writableNeedDrain || this.flow.has(PauseReason.WriteBacklog)) return
+    if (stream.writableLength >= Math.max(WRITE_BACKLOG_PAUSE, stream.writableHighWaterMark)) {
+      this.flow.add(PauseReason.WriteBacklog)
+    }
+  }
+
+  onDrain (): void {
+    this.resumeFor(PauseReason.WriteBacklog)
+    if (this.drainWanted && this.readyState === ReadyState.OPEN) {
+      this.drainWanted = false
+      this.socket.emit('drain')
+    }
+  }
+
+  /**
+   * The peer sent FIN. What it sent before is still delivered (when delivery may go on); then
+   * the transport is closed. Sockets from an HTTP upgrade allow half-open connections and Node
+   * no longer ends them for us: without this, a peer that leaves without a close frame would
+   * leak the socket.
+   */
+  onEnd (): void {
+    this.protocol.receiveEnd()
+    this.deliver()
+    if (this.protocol.transportAction !== 'keep') this.endTransport()
+    else this.startCloseTimer()
+  }
+
+  onStreamClose (): void {
+    if (this.readyState === ReadyState.CLOSED) return
+    this.readyState = ReadyState.CLOSED
+    const stream = this.stream
+    if (this.closeTimer !== undefined) clearTimeout(this.closeTimer)
+    this.closeTimer = undefined
+    stream.removeListener('data', onData)
+    stream.removeListener('end', onEnd)
+    stream.removeListener('drain', onDrain)
+    this.options.heartbeat?.unwatch(this)
+    if (this.topics !== undefined) {
+      for (const topic of this.topics) this.registry?.delete(topic, this.socket)
+      this.topics = undefined
+    }
+    this.options.onClosed?.(this.socket)
+    if (this.flow.has(PauseReason.Held)) this.heldClose = true
+    else this.emitClose()
+  }
+
+  private emitClose (): void {
+    const protocol = this.protocol
+    const received = protocol.closeReceived
+    this.socket.emit('close', received ? protocol.closeCode : CloseCode.Abnormal, received ? Buffer.from(protocol.closeReason) : EMPTY)
+  }
+
+  /** 'error' at most once, and never thrown at a process that does not listen for it. */
+  private reportError (error: Error): void {
+    if (this.errorReported) return
+    this.errorReported = true
+    if (this.flow.has(PauseReason.Held)) this.heldError = error
+    else this.emitError(error)
+  }
+
+  private emitError (error: Error): void {
+    if (this.socket.listenerCount('error') > 0) this.socket.emit('error', error)
+    else this.options.onUnhandledError?.(error)
+  }
+
+  /** Flushes what is queued, sends FIN, and destroys the transport if the peer lingers. */
+  private endTransport (): void {
+    if (this.readyState === ReadyState.OPEN) this.readyState = ReadyState.CLOSING
+    this.writer.flush()
+    if (!this.stream.writableEnded) this.stream.end()
+    this.startCloseTimer()
+  }
+
+  private startCloseTimer (): void {
+    if (this.closeTimer !== undefined || this.readyState === ReadyState.CLOSED) return
+    this.closeTimer = setTimeout(destroyOnTimeout, this.options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT, this)
+    this.closeTimer.unref?.()
+  }
+}
+
+const EMPTY = Buffer.alloc(0)
+
+/**
+ * Each stream carries its connection under this symbol, so the stream listeners can be shared
+ * functions rather than five closures per connection (idle memory is per connection, times
+ * 10 000), and finding the connection costs a property load.
+ */
+const kConnection = Symbol('fastify-websocket-native.connection')
+type StreamWithConnection = Duplex & { [kConnection]: Connection }
+
+function onData (this: StreamWithConnection, chunk: Buffer): void {
+  this[kConnection].onData(chunk)
+}
+
+function onEnd (this: StreamWithConnection): void {
+  this[kConnection].onEnd()
+}
+
+function onDrain (this: StreamWithConnection): void {
+  this[kConnection].onDrain()
+}
+
+function onStreamClose (this: StreamWithConnection): void {
+  this[kConnection].onStreamClose()
+}
+
+/** Transport errors (ECONNRESET, EPIPE) end the connection; 'close' reports 1006. */
+function onStreamError (this: Duplex): void {
+  this.destroy()
+}
+
+function deliverOnTick (connection: Connection): void {
+  connection.deliverScheduled()
+}
+
+function destroyOnTimeout (connection: Connection): void {
+  connection.stream.destroy()
+}
+
+function closeIfDestroyed (connection: Connection): void {
+  connection.onStreamClose()
+}

@@ -1,0 +1,29 @@
+/**
+ * The socket users hold shows the documented API only (the README's table): no protocol
+ * callbacks, no raw transport writes. The type side is pinned in test/types/plugin.types.ts.
+ */
+import t from 'tap'
+import { EventEmitter } from 'node:events'
+import { WebSocket } from '../../src/index.js'
+import { createDuplexPair, createWebSocket } from '../../src/connection/index.js'
+
+const DOCUMENTED = [
+  'constructor', 'readyState', 'bufferedAmount', 'isPaused', 'send', 'subscribe', 'unsubscribe', 'topics',
+  'ping', 'pong', 'close', 'terminate', 'pause', 'resume'
+]
+
+t.test('WebSocket.prototype has the documented members and nothing else', async (t) => {
+  t.same(Object.getOwnPropertyNames(WebSocket.prototype).sort(), [...DOCUMENTED].sort())
+  t.same(Object.getOwnPropertySymbols(WebSocket.prototype), [Symbol.asyncIterator])
+})
+
+t.test('an instance adds only the documented fields, and inherits EventEmitter', async (t) => {
+  const [end, peer] = createDuplexPair()
+  const socket = createWebSocket(end)
+  t.teardown(() => { socket.terminate(); peer.destroy() })
+  const own = Object.keys(socket).filter((key) => !(key in new EventEmitter()))
+  t.same(own.sort(), ['CLOSED', 'CLOSING', 'CONNECTING', 'OPEN', 'extensions', 'protocol'])
+  for (const internal of ['write', 'onClose', 'onMessage', 'sendEncoded', 'releaseEvents', 'onProtocolError']) {
+    t.notOk(internal in socket, `no ${internal}`)
+  }
+})
