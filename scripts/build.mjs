@@ -17,7 +17,11 @@
 //     "require": { "types": "./dist/adapters/redis/index.d.cts", "default": "./dist/adapters/redis/index.cjs" }
 //   }
 //
-// The build checks that shape and fails with a message naming what is wrong. An entry whose
+// plus its line in "typesVersions" (for TypeScript's node10 resolution, which ignores `exports`):
+//
+//   "typesVersions": { "*": { "redis": ["./dist/adapters/redis/index.d.cts"] } }
+//
+// The build checks both and fails with a message naming what is wrong or missing. An entry whose
 // default export is a function gets the plugin shape above; one without a default export is
 // its exports object under `require` and its named exports under `import`.
 //
@@ -36,7 +40,7 @@ const dist = join(root, 'dist')
 const cjsDir = join(dist, 'cjs')
 const require = createRequire(import.meta.url)
 
-/** Every `exports` target must be one of these, relative to dist/ and minus the entry name. */
+/** The four files of every entry, `./dist/<entry><extension>`. */
 const WRAPPER_EXTENSIONS = ['.cjs', '.d.cts', '.mjs', '.d.mts']
 /** Where each wrapper must sit inside a subpath's conditions, so resolution picks the right file. */
 const EXPECTED_CONDITIONS = {
@@ -49,12 +53,13 @@ function fail (message) {
   process.exit(1)
 }
 
-/** `./dist/plugin.d.cts` -> `plugin`; anything outside this layout is an error. */
-function entryOf (target) {
-  if (!target.startsWith('./dist/')) return undefined
+/** `./dist/adapters/redis/index.d.cts` -> `{ entry: 'adapters/redis/index', extension: '.d.cts' }`. */
+function parseTarget (target) {
+  if (typeof target !== 'string' || !target.startsWith('./dist/')) return undefined
   const rest = target.slice('./dist/'.length)
+  // Unambiguous: no extension in the list ends with another one.
   const extension = WRAPPER_EXTENSIONS.find((ext) => rest.endsWith(ext))
-  return extension === undefined ? undefined : rest.slice(0, -extension.length)
+  return extension === undefined ? undefined : { entry: rest.slice(0, -extension.length), extension }
 }
 
 /** Checks one subpath's conditions and returns the entry it names (e.g. `index`). */
@@ -69,12 +74,10 @@ function readSubpath (subpath, conditions) {
     if (Object.keys(branch ?? {}).join() !== 'types,default') fail(`exports["${subpath}"].${condition} must be { "types", "default" } in that order`)
     for (const [key, extension] of Object.entries(expected)) {
       const target = branch[key]
-      const name = entryOf(target)
-      if (name === undefined || !target.endsWith(extension) || (extension === '.cjs' && target.endsWith('.d.cts')) || (extension === '.mjs' && target.endsWith('.d.mts'))) {
-        fail(`exports["${subpath}"].${condition}.${key} must be ./dist/<entry>${extension}, got ${JSON.stringify(target)}`)
-      }
-      if (entry !== undefined && name !== entry) fail(`exports["${subpath}"] mixes entries "${entry}" and "${name}"`)
-      entry = name
+      const parsed = parseTarget(target)
+      if (parsed?.extension !== extension) fail(`exports["${subpath}"].${condition}.${key} must be ./dist/<entry>${extension}, got ${JSON.stringify(target)}`)
+      if (entry !== undefined && parsed.entry !== entry) fail(`exports["${subpath}"] mixes entries "${entry}" and "${parsed.entry}"`)
+      entry = parsed.entry
     }
   }
   if (!existsSync(join(root, 'src', `${entry}.ts`))) fail(`exports["${subpath}"] names src/${entry}.ts, which does not exist`)
@@ -90,6 +93,13 @@ function readEntries () {
   }
   const main = entries.find((e) => e.subpath === '.')
   if (main === undefined) fail('exports has no "." entry')
+  // TypeScript's node10 resolution (the default of `"module": "commonjs"` projects) ignores
+  // `exports`; it finds a subpath's types only through `typesVersions`.
+  const expectedTypesVersions = Object.fromEntries(entries.filter((e) => e.subpath !== '.').map((e) => [e.subpath.slice(2), [`./dist/${e.entry}.d.cts`]]))
+  const typesVersions = Object.keys(expectedTypesVersions).length === 0 ? undefined : { '*': expectedTypesVersions }
+  if (JSON.stringify(pkg.typesVersions) !== JSON.stringify(typesVersions)) {
+    fail(`package.json "typesVersions" must be ${typesVersions === undefined ? 'absent' : JSON.stringify(typesVersions)} (one line per subpath, in exports order)`)
+  }
   // Resolvers that ignore `exports` (TypeScript's node10, old bundlers) read these instead.
   if (pkg.main !== `./dist/${main.entry}.cjs` || pkg.types !== `./dist/${main.entry}.d.cts`) {
     fail(`"main" and "types" must be ./dist/${main.entry}.cjs and ./dist/${main.entry}.d.cts`)
@@ -121,6 +131,10 @@ function analyse (entry) {
     // same under every moduleResolution, where re-exporting `default` from CommonJS does not.
     defaultName = values.find((name) => exportsObject[name] === exportsObject.default)
     if (defaultName === undefined) fail(`src/${entry}.ts: export the default under a name too (\`export { plugin }\`)`)
+    // The named exports become properties of the plugin function, whose own `name` and
+    // `length` are read-only.
+    const clashing = values.filter((name) => name === 'name' || name === 'length')
+    if (clashing.length > 0) fail(`src/${entry}.ts: ${clashing.join(', ')} cannot be exported: they would overwrite the plugin function's own properties`)
   }
   return { values, typeOnly, defaultName }
 }

@@ -56,11 +56,11 @@ t.test('attw finds no problems in the packed package', async (t) => {
     t.same(Object.keys(resolutions).sort(), Object.keys(expected).sort(), `${subpath}: all four modes checked`)
     for (const [kind, files] of Object.entries(expected)) {
       const r = resolutions[kind]
-      t.same(
-        [r?.resolution?.fileName.replace(root, './'), r?.implementationResolution?.fileName.replace(root, './')],
-        files,
-        `${subpath} ${kind}: ${files.join(' + ')}`
-      )
+      const found = [r?.resolution?.fileName.replace(root, './'), r?.implementationResolution?.fileName.replace(root, './')]
+      // node10 finds a subpath's types through "typesVersions" only; Node itself resolves the
+      // JavaScript through `exports`, which node10 ignores.
+      if (kind === 'node10' && subpath !== '.') t.equal(found[0], files[0], `${subpath} ${kind}: ${files[0]}`)
+      else t.same(found, files, `${subpath} ${kind}: ${files.join(' + ')}`)
     }
   }
 })
