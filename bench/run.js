@@ -488,7 +488,7 @@ if (option('--from')) {
   renderFrom(option('--from'))
   process.exit(0)
 }
-if (!existsSync(join(root, 'dist', 'index.js'))) {
+if (!existsSync(join(root, 'dist', 'index.cjs'))) {
   process.stderr.write('dist/ is missing: run `npm run build` first (npm run bench does it)\n')
   process.exit(1)
 }

@@ -8,7 +8,7 @@ import { isUtf8 } from 'node:buffer'
 import { createRequire } from 'node:module'
 import {
   FrameParser, WebSocketProtocol, encodeFrame, applyMask, Utf8Validator, Opcode
-} from '../../dist/protocol/index.js'
+} from '../../dist/cjs/protocol/index.js'
 
 const JSON_OUT = process.argv.includes('--json')
 const TARGET_NS = 300e6
