@@ -195,7 +195,9 @@ export class Connection implements FlushObserver {
 
   send (payload: Buffer | string, binary: boolean, fin: boolean, callback: SendCallback | undefined): boolean {
     if (!this.canSend()) return this.notSent('send', callback)
-    if (this.bufferedAmount >= this.maxBufferedAmount) return this.overflow(callback)
+    // The rest of a message already begun is never dropped: without its final fragment no
+    // other message could ever be sent on this connection (RFC 6455 §5.4).
+    if (this.bufferedAmount >= this.maxBufferedAmount && !this.protocol.sendingFragments) return this.overflow(callback)
     this.messages++
     this.writer.nextCallback = callback
     this.protocol.send(payload, binary, fin)

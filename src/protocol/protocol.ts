@@ -149,6 +149,11 @@ export class WebSocketProtocol implements FrameSink {
     }
   }
 
+  /** Whether we are in the middle of sending a fragmented message (its final frame is owed). */
+  get sendingFragments (): boolean {
+    return this.sendingFragmented !== Opcode.Continuation
+  }
+
   /** Bytes of pre-encoded messages waiting for our fragmented message to end. */
   get deferredBytes (): number {
     return this.deferredLength

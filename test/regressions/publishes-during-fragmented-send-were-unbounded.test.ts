@@ -35,7 +35,7 @@ t.test("'drop': publishes queued behind our fragment count, and those over the l
   t.ok(delivered >= 15 && delivered <= 17, `${delivered} publishes accepted: about 64 KiB of 4 KiB frames`)
   t.ok(socket.bufferedAmount >= 60 * KiB, `bufferedAmount ${socket.bufferedAmount} counts them`)
   t.ok(socket.bufferedAmount <= 72 * KiB, 'and stays near the limit')
-  socket.send('second half')
+  t.equal(socket.send('second half'), false, 'the final fragment is over the limit too, but never dropped: it completes a message')
   await log.nth('message', 1 + delivered)
   const messages = log.of('message').map((e) => (e[0] as Buffer))
   t.equal(messages[0].toString(), 'first half second half', 'our fragmented message first, whole')
