@@ -78,7 +78,8 @@ export class Connection implements FlushObserver {
     this.protocol = new WebSocketProtocol(this.writer, {
       role: options.role ?? 'server',
       maxMessageSize: options.maxMessageSize,
-      maskKeySource: options.maskKeySource
+      maskKeySource: options.maskKeySource,
+      autoPong: options.autoPong
     })
     this.flow = new ReadFlow(stream, options.holdEvents === true ? PauseReason.Held : 0)
 

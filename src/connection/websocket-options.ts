@@ -44,6 +44,8 @@ export interface WebSocketOptions {
    * Registries use it to stay exact.
    */
   onClosed?: (socket: WebSocket) => void
+  /** Answer pings automatically (see `ProtocolOptions.autoPong`). @default true */
+  autoPong?: boolean
   /** Client mask keys; injectable for deterministic tests. @default crypto random */
   maskKeySource?: () => Uint8Array
   /**

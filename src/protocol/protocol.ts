@@ -18,7 +18,7 @@ export const ProtocolEvent = {
   None: 0,
   /** A complete data message: `data`, `isBinary`, `compressed`. */
   Message: 1,
-  /** A ping (`data`); its pong has been queued, unless we are closing (§5.5.2). */
+  /** A ping (`data`); its pong has been queued (§5.5.2), unless we are closing or `autoPong` is off. */
   Ping: 2,
   /** A pong (`data`). */
   Pong: 3,
@@ -59,6 +59,12 @@ export interface ProtocolOptions {
   maskKeySource?: () => Uint8Array
   /** permessage-deflate was negotiated: RSV1 marks compressed messages (RFC 7692 §6). */
   compression?: boolean
+  /**
+   * Answer pings with pongs automatically (§5.5.2). Turn off only to answer them yourself
+   * (`ws`'s `autoPong: false`): a peer may close a connection whose pings go unanswered.
+   * @default true
+   */
+  autoPong?: boolean
 }
 
 /**
@@ -87,6 +93,7 @@ export class WebSocketProtocol implements FrameSink {
   private readonly assembler: MessageAssembler
   private readonly isServer: boolean
   private readonly maskKeySource: (() => Uint8Array) | undefined
+  private readonly autoPong: boolean
   private stateValue: ProtocolState = 'open'
   /** The transport delivered its last byte; what is queued can still be parsed. */
   private inputEnded = false
@@ -120,6 +127,7 @@ export class WebSocketProtocol implements FrameSink {
     this.parser = new FrameParser(this, { role: options.role, rsv1OnMessages: options.compression === true })
     this.assembler = new MessageAssembler(maxMessageSize)
     this.maskKeySource = this.isServer ? undefined : (options.maskKeySource ?? randomMaskKey)
+    this.autoPong = options.autoPong ?? true
   }
 
   get state (): ProtocolState {
@@ -301,7 +309,7 @@ export class WebSocketProtocol implements FrameSink {
     switch (opcode) {
       case Opcode.Ping:
         // §5.5.2: answer with a pong carrying the same data, unless we are closing.
-        if (this.stateValue === 'open') this.writeFrame(Opcode.Pong, payload, true)
+        if (this.autoPong && this.stateValue === 'open') this.writeFrame(Opcode.Pong, payload, true)
         this.event = ProtocolEvent.Ping
         this.data = payload
         return true

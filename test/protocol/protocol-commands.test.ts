@@ -252,3 +252,10 @@ t.test('a message event may be a view, but writes are never reused', async (t) =
   run.protocol.send('two', false)
   t.same(run.writes[0].chunk, first, 'the first written buffer was not overwritten')
 })
+
+t.test('autoPong: false leaves pings unanswered (the app answers them itself)', async (t) => {
+  const run = runChunks({ role: 'server', autoPong: false }, [clientFrame(OP.PING, 'p')])
+  t.same(run.timeline, [{ type: 'ping', data: '70' }], 'the ping is reported, nothing written')
+  run.protocol.pong(Buffer.from('p'))
+  t.same(run.written, ['8a0170'], 'an explicit pong goes out')
+})
