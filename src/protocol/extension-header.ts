@@ -96,30 +96,32 @@ class Cursor {
 
   /**
    * Reads a quoted-string whose opening quote is the current character. Returns the unescaped
-   * content, or null when the string is unterminated or holds a forbidden character (the
-   * cursor then stops at the offending character, or at the end).
+   * content, or null when the string is unterminated or holds a forbidden character. Either
+   * way the cursor ends past the closing quote (or at the end), so recovery resumes outside it.
    */
   quotedString (): string | null {
     this.position++ // the opening quote
     let value = ''
+    let valid = true
     let runStart = this.position
     while (this.position < this.length) {
       const c = this.text.charCodeAt(this.position)
       if (c === QUOTE) {
         value += this.text.slice(runStart, this.position)
         this.position++
-        return value
+        return valid ? value : null
       }
       if (c === BACKSLASH) {
         // RFC 9110 §5.6.4: quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text ).
         value += this.text.slice(runStart, this.position)
         this.position++
-        if (this.position >= this.length || !isQuotable(this.text.charCodeAt(this.position))) return null
+        if (this.position >= this.length) return null
+        if (!isQuotable(this.text.charCodeAt(this.position))) valid = false
         runStart = this.position
         this.position++
         continue
       }
-      if (!isQuotable(c)) return null
+      if (!isQuotable(c)) valid = false
       this.position++
     }
     return null
