@@ -8,11 +8,13 @@ import type { ZlibConcurrencyLimiter } from './zlib-concurrency.js'
 
 /**
  * Messages up to this many bytes are compressed on the main thread. Measured
- * (bench/micro/deflate.js, zlib level 6): 1 KiB of JSON deflates in about 12 µs synchronously
- * against about 45 µs through the thread pool; around 8 KiB a sync deflate costs as much as a
- * thread-pool round trip, and past it the main thread is better left free.
+ * (bench/micro/deflate.js, JSON, zlib level 6, context takeover): 1 KiB takes about 15 µs
+ * synchronously against a 60-160 µs round trip through the thread pool, which itself costs
+ * the main thread about 40 µs (creating the zlib handle, the stream plumbing); at 4 KiB both
+ * cost the main thread about 36 µs; at 16 KiB a sync deflate takes about 185 µs. Past 4 KiB
+ * the thread pool is cheaper for everyone else on the event loop.
  */
-export const SYNC_DEFLATE_MAX_INPUT = 8 * 1024
+export const SYNC_DEFLATE_MAX_INPUT = 4 * 1024
 
 /**
  * With context takeover, the history handed to zlib as the dictionary is at most

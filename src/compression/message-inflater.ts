@@ -16,16 +16,18 @@ import type { ZlibConcurrencyLimiter } from './zlib-concurrency.js'
 
 /**
  * Compressed messages up to this many bytes are inflated on the main thread. Measured
- * (bench/micro/deflate.js): a 1 KiB JSON message inflates in about 6 µs synchronously against
- * about 35 µs through the thread pool; at 16 KiB of input (about 100 KiB of JSON) a sync
- * inflate costs about 100 µs, the price of a thread-pool round trip.
+ * (bench/micro/deflate.js, JSON, context takeover): inflating 1 KiB takes about 6 µs
+ * synchronously against a 40-80 µs round trip through the thread pool that itself costs the
+ * main thread 35-55 µs; 64 KiB of JSON (11 KiB compressed) inflates in about 52 µs, still less
+ * than the thread pool's main-thread cost. 16 KiB of input is about 100 KiB of JSON.
  */
 export const SYNC_INFLATE_MAX_INPUT = 16 * 1024
 
 /**
  * A synchronous inflate stops at this many output bytes and the message is inflated again in
- * the thread pool, chunk by chunk. Bounds the main thread's work per message (about 100 µs)
- * and what is produced before UTF-8 and size are checked, whatever the input's ratio.
+ * the thread pool, chunk by chunk. Bounds the main thread's work per message (about 130 µs at
+ * about 1 µs per KiB produced) and what is produced before size and UTF-8 are checked,
+ * whatever the input's compression ratio (up to 1032:1 for DEFLATE).
  */
 export const SYNC_INFLATE_MAX_OUTPUT = 128 * 1024
 
