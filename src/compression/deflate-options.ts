@@ -236,7 +236,7 @@ function describe (value: unknown): string {
   if (typeof value === 'number' || typeof value === 'bigint') return String(value)
   if (typeof value === 'symbol') return value.toString()
   try {
-    return JSON.stringify(value) ?? String(value)
+    return JSON.stringify(value)
   } catch {
     return Object.prototype.toString.call(value)
   }

@@ -35,4 +35,4 @@ export {
   type DeflateCallback
 } from './message-deflater.js'
 export { SharedMessageDeflate } from './shared-message-deflate.js'
-export { DEFLATE_TAIL, zlibDeflateWindowBits } from './raw-deflate.js'
+export { DEFLATE_TAIL, zlibDeflateWindowBits, stripDeflateTail } from './raw-deflate.js'

@@ -199,8 +199,8 @@ export class MessageDeflater {
     if (this.state === 'closed') return
     this.inFlight--
     callback(outcome)
+    // close() empties the queue, so a callback that closes ends this loop.
     while (this.queue.length > 0) {
-      if (this.closed) return
       const next = this.queue.shift() as QueuedMessage
       const result = this.process(next)
       if (result === PENDING) return

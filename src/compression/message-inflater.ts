@@ -232,6 +232,8 @@ class StreamingInflate {
   }
 
   private onData (chunk: Buffer): void {
+    // A destroyed zlib stream emits nothing more; kept in case a chunk was already queued.
+    /* c8 ignore next */
     if (this.settled) return
     this.produced += chunk.length
     const { maxMessageSize } = this.owner.streamSettings
@@ -261,6 +263,8 @@ class StreamingInflate {
   }
 
   private settle (outcome: InflateOutcome): void {
+    // Each path settles once and destroys the stream; guards a zlib error after the flush.
+    /* c8 ignore next */
     if (this.settled) return
     this.settled = true
     this.chunks.length = 0

@@ -12,6 +12,7 @@ import {
   ZlibConcurrencyLimiter,
   messageDeflaterOptions,
   resolvePerMessageDeflate,
+  stripDeflateTail,
   zlibDeflateWindowBits
 } from '../../src/compression/index.js'
 import { WebSocketStateError } from '../../src/protocol/index.js'
@@ -65,6 +66,10 @@ t.test('what we send decodes with a real zlib peer and our inflater, and keeps w
         t.equal(ours.retainedBytes <= (contextTakeover ? 2 ** windowBits : 0), true)
       }
     }
+  }
+  t.equal(stripDeflateTail(Buffer.from([1, 2, 0, 0, 0xff, 0xff])).toString(), '\u0001\u0002')
+  for (const bad of [[0, 0, 0xff], [0, 0, 0xff, 0xfe], [1, 0, 0xff, 0xff], [0, 1, 0xff, 0xff], [0, 0, 0xfe, 0xff]]) {
+    t.type(stripDeflateTail(Buffer.from(bad)), Error, `no sync-flush tail: ${Buffer.from(bad).toString('hex')}`)
   }
   t.equal(zlibDeflateWindowBits(8), 9)
   t.equal(zlibDeflateWindowBits(12), 12)

@@ -69,6 +69,9 @@ t.test('maxMessageSize counts decompressed bytes, exactly, on both paths', async
     const empty = await peerDeflate([Buffer.alloc(0)], 15, false)
     const none = await inflateOnce(inflater({ ...path, maxMessageSize: 0 }), empty[0], true)
     t.ok(Buffer.isBuffer(none.outcome) && none.outcome.length === 0, `${name}: an empty message fits limit 0`)
+    const [one] = await peerDeflate([Buffer.from('x')], 15, false)
+    const tiny = await inflateOnce(inflater({ ...path, maxMessageSize: 0 }), one, true)
+    t.match(tiny.outcome, { closeCode: 1009 }, `${name}: a 1-byte message over limit 0`)
   }
   // The sync attempt stops at its own cap and the thread pool takes over (not a failure).
   const capped = await inflateOnce(inflater({ syncMaxOutputBytes: 1000, maxMessageSize: 20_000 }), payload, true)

@@ -2,7 +2,7 @@
 // our client-side negotiation and codecs against a ws server, and a ws client against a
 // minimal server built from our server-side negotiation and codecs.
 import net from 'node:net'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import WebSocket, { WebSocketServer, type PerMessageDeflateOptions as WsDeflateOptions } from 'ws'
 import {
   MessageDeflater,
@@ -107,7 +107,7 @@ t.test('our client units against a ws server', async (t) => {
 })
 
 /** A minimal server: our negotiation in the handshake, our codecs on each message, echo. */
-async function startOurServer (t: Tap, options: PerMessageDeflateOptions): Promise<{ port: number, answers: string[] }> {
+async function startOurServer (t: Test, options: PerMessageDeflateOptions): Promise<{ port: number, answers: string[] }> {
   const resolved = resolvePerMessageDeflate(options)
   if (resolved === null) throw new Error('unreachable')
   const answers: string[] = []
@@ -182,8 +182,6 @@ async function startOurServer (t: Tap, options: PerMessageDeflateOptions): Promi
   t.teardown(() => server.close())
   return { port: (server.address() as net.AddressInfo).port, answers }
 }
-
-type Tap = Parameters<Parameters<typeof t.test>[1]>[0]
 
 t.test('a ws client against our server units', async (t) => {
   // Here `ws` is the client: its options are what it offers, ours what the server allows.

@@ -106,10 +106,16 @@ t.test('server: hostile headers cost linear time and are declined', async (t) =>
     `permessage-deflate${'; client_max_window_bits'.repeat(KiB100 / 24)}`,
     'permessage-deflate; x, '.repeat(KiB100 / 22)
   ]) {
-    const start = process.hrtime.bigint()
     t.equal(negotiatePerMessageDeflate(header), null)
-    const ms = Number(process.hrtime.bigint() - start) / 1e6
-    t.ok(ms < 100, `${header.slice(0, 20)}...: ${ms.toFixed(2)} ms`)
+    // Best of five after that warm-up: a quadratic parse of 100 KiB would take seconds, a
+    // linear one well under a millisecond (much more under coverage on a loaded machine).
+    let best = Infinity
+    for (let i = 0; i < 5; i++) {
+      const start = process.hrtime.bigint()
+      negotiatePerMessageDeflate(header)
+      best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e6)
+    }
+    t.ok(best < 100, `${header.slice(0, 20)}...: ${best.toFixed(2)} ms`)
   }
 })
 
