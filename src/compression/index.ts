@@ -19,6 +19,7 @@ export { ZlibConcurrencyLimiter } from './zlib-concurrency.js'
 export { HistoryWindow } from './history-window.js'
 export {
   MessageInflater,
+  maxCompressedPayloadSize,
   SYNC_INFLATE_MAX_INPUT,
   SYNC_INFLATE_MAX_OUTPUT,
   type MessageInflaterOptions,
@@ -35,4 +36,5 @@ export {
   type DeflateCallback
 } from './message-deflater.js'
 export { SharedMessageDeflate } from './shared-message-deflate.js'
+export { createDeflateCodecs, type DeflateCodecs } from './deflate-codecs.js'
 export { DEFLATE_TAIL, zlibDeflateWindowBits, stripDeflateTail } from './raw-deflate.js'

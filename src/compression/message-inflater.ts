@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer'
+import { constants as bufferConstants, isUtf8 } from 'node:buffer'
 import zlib from 'node:zlib'
 import {
   CloseCode,
@@ -31,6 +31,19 @@ export const SYNC_INFLATE_MAX_INPUT = 16 * 1024
  */
 export const SYNC_INFLATE_MAX_OUTPUT = 128 * 1024
 
+/**
+ * The most bytes a compressed message may take on the wire when its decompressed size is at
+ * most `maxMessageSize`: DEFLATE can expand incompressible data slightly (stored blocks add
+ * 5 bytes per 64 KiB; zlib's deflateBound allows n/4096 + n/16384 + n/2^25 + 13). Use it as the
+ * early, length-field check for messages with RSV1 set, so a legitimate incompressible message
+ * of exactly maxMessageSize is not refused for its compressed size.
+ */
+export function maxCompressedPayloadSize (maxMessageSize: number): number {
+  if (maxMessageSize === Infinity) return Infinity
+  const n = maxMessageSize
+  return n + Math.floor(n / 4096) + Math.floor(n / 16384) + Math.floor(n / 33554432) + 13
+}
+
 export interface MessageInflaterOptions {
   /** The peer compressor's window bits, 8..15 (`DeflateDirections.receiveWindowBits`). */
   windowBits: number
@@ -56,6 +69,8 @@ export type InflateCallback = (outcome: InflateOutcome) => void
 const TOO_MUCH_FOR_SYNC = Symbol('too much for sync')
 
 type InflaterState = 'idle' | 'busy' | 'closed'
+
+const MAX_LENGTH = bufferConstants.MAX_LENGTH
 
 /**
  * Decompresses the messages of one connection's receiving direction (RFC 7692 §7.2.2), one at
@@ -160,8 +175,9 @@ export class MessageInflater {
         // message does not pin a 16 KiB buffer for as long as the application keeps it.
         chunkSize: Math.min(this.chunkSize, Math.max(1024, total * 4)),
         finishFlush: zlib.constants.Z_SYNC_FLUSH,
-        // zlib stops, and throws, as soon as more than this was produced.
-        maxOutputLength: Math.max(1, cap),
+        // zlib stops, and throws, as soon as more than this was produced (Node accepts 1 to
+        // buffer.constants.MAX_LENGTH; with no limit at all, the largest Buffer is the bound).
+        maxOutputLength: Math.min(Math.max(1, cap), MAX_LENGTH),
         ...(dictionary === undefined ? {} : { dictionary })
       })
     } catch (error) {
@@ -279,12 +295,13 @@ function invalidUtf8 (): WebSocketProtocolError {
   return new WebSocketProtocolError(ProtocolErrorCode.InvalidUtf8, CloseCode.InvalidPayload, 'invalid UTF-8 in text message')
 }
 
-/** A zlib error: the peer's data (1007), unless zlib itself failed (1011). */
+/**
+ * A zlib error about the data (Z_DATA_ERROR, Z_BUF_ERROR...) is the peer's fault: 1007. Any
+ * other failure (Z_MEM_ERROR, or an error that is not zlib's) is ours: 1011, no detail sent.
+ */
 function zlibFailure (error: unknown): WebSocketProtocolError {
   const code = (error as { code?: unknown }).code
-  /* c8 ignore next 3 */
-  if (code === 'Z_MEM_ERROR') {
-    return compressionError(CompressionErrorCode.DecompressionFailed, CloseCode.InternalError, 'decompression failed')
-  }
-  return invalidCompressedData()
+  if (typeof code === 'string' && code.startsWith('Z_') && code !== 'Z_MEM_ERROR') return invalidCompressedData()
+  /* c8 ignore next */
+  return compressionError(CompressionErrorCode.DecompressionFailed, CloseCode.InternalError, 'decompression failed')
 }

@@ -3,7 +3,7 @@
 // UTF-8 validated while inflating, the sync/PENDING contract, and the concurrency limit.
 import zlib from 'node:zlib'
 import t from 'tap'
-import { MessageInflater, PENDING, ZlibConcurrencyLimiter } from '../../src/compression/index.js'
+import { MessageInflater, PENDING, ZlibConcurrencyLimiter, maxCompressedPayloadSize } from '../../src/compression/index.js'
 import { WebSocketProtocolError, WebSocketStateError } from '../../src/protocol/index.js'
 import { randomBytes, seededRandom } from '../helpers/chunkings.js'
 import { inflateAll, inflateOnce, inflater, jsonMessage, peerDeflate } from '../helpers/deflate.js'
@@ -43,6 +43,20 @@ t.test('inflates what a real zlib peer sends, every window size, with and withou
   }
 })
 
+t.test('maxCompressedPayloadSize bounds what any message within the limit compresses to', async (t) => {
+  t.equal(maxCompressedPayloadSize(Infinity), Infinity)
+  t.equal(maxCompressedPayloadSize(0), 13)
+  const random = seededRandom(4096)
+  for (const size of [0, 1, 100, 65535, 65536, 1 << 20]) {
+    const data = randomBytes(random, size)
+    for (const level of [0, 1, 6, 9]) {
+      const compressed = zlib.deflateRawSync(data, { level, finishFlush: zlib.constants.Z_SYNC_FLUSH }).length - 4
+      if (compressed > maxCompressedPayloadSize(size)) t.fail(`${size} random bytes at level ${level} compress to ${compressed}`)
+    }
+  }
+  t.pass('incompressible data at every level stays within the bound')
+})
+
 t.test('the result does not share memory with the input, and fragments may be given as a list', async (t) => {
   const message = jsonMessage(5000, 3)
   const [payload] = await peerDeflate([message], 15, true)
@@ -73,6 +87,9 @@ t.test('maxMessageSize counts decompressed bytes, exactly, on both paths', async
     const tiny = await inflateOnce(inflater({ ...path, maxMessageSize: 0 }), one, true)
     t.match(tiny.outcome, { closeCode: 1009 }, `${name}: a 1-byte message over limit 0`)
   }
+  // No limit at all: the sync path still gives zlib a valid bound.
+  const unlimited = await inflateOnce(inflater({ ...SYNC, syncMaxOutputBytes: Infinity, maxMessageSize: Infinity }), payload, true)
+  t.ok(Buffer.isBuffer(unlimited.outcome) && unlimited.outcome.equals(message), 'maxMessageSize Infinity, sync cap Infinity')
   // The sync attempt stops at its own cap and the thread pool takes over (not a failure).
   const capped = await inflateOnce(inflater({ syncMaxOutputBytes: 1000, maxMessageSize: 20_000 }), payload, true)
   t.equal(capped.async, true, 'output over the sync cap moves to the thread pool')

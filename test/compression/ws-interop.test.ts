@@ -9,6 +9,7 @@ import {
   MessageInflater,
   PENDING,
   ZlibConcurrencyLimiter,
+  createDeflateCodecs,
   messageDeflaterOptions,
   resolvePerMessageDeflate,
   type DeflateOutcome,
@@ -137,11 +138,9 @@ async function startOurServer (t: Test, options: PerMessageDeflateOptions): Prom
         const extra: Array<[string, string]> = accepted === null ? [] : [['Sec-WebSocket-Extensions', accepted.header]]
         socket.write(buildAcceptResponse(headers.get('sec-websocket-key') as string, undefined, extra))
         if (accepted !== null) {
-          const directions = deflateDirections(accepted.params, 'server')
-          deflater = new MessageDeflater(messageDeflaterOptions(resolved, directions.sendWindowBits, directions.sendContextTakeover, limiter))
-          inflater = new MessageInflater({
-            windowBits: directions.receiveWindowBits, contextTakeover: directions.receiveContextTakeover, maxMessageSize: 64 * 1024 * 1024, limiter
-          })
+          const codecs = createDeflateCodecs(resolved, accepted.params, 'server', { maxMessageSize: 64 * 1024 * 1024, limiter })
+          deflater = codecs.deflater
+          inflater = codecs.inflater
         }
         upgraded = true
       }
