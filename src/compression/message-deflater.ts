@@ -163,9 +163,11 @@ export class MessageDeflater {
   /** Runs one message: returns its result now, or PENDING with the state set to busy. */
   private process (message: QueuedMessage): DeflateOutcome | Pending {
     if (message.shared !== null) {
-      const outcome = message.shared.deflate(this, (result) => { this.complete(result, message.callback) })
-      if (outcome === PENDING) this.state = 'busy'
-      return outcome
+      // The usual publish case (ready, or small) makes no closure.
+      const now = message.shared.ready(this)
+      if (now !== undefined) return now
+      this.state = 'busy'
+      return message.shared.deflate(this, (result) => { this.complete(result, message.callback) })
     }
     const data = message.data as Buffer
     const dictionary = this.history?.view(Math.max(DEFLATE_MIN_DICTIONARY, 4 * data.length))

@@ -302,6 +302,7 @@ function invalidUtf8 (): WebSocketProtocolError {
 function zlibFailure (error: unknown): WebSocketProtocolError {
   const code = (error as { code?: unknown }).code
   if (typeof code === 'string' && code.startsWith('Z_') && code !== 'Z_MEM_ERROR') return invalidCompressedData()
-  /* c8 ignore next */
+  /* c8 ignore start: out of memory cannot be provoked in a test */
   return compressionError(CompressionErrorCode.DecompressionFailed, CloseCode.InternalError, 'decompression failed')
 }
+/* c8 ignore stop */

@@ -30,23 +30,34 @@ export class SharedMessageDeflate {
   }
 
   /**
-   * The message compressed with `deflater`'s settings: returned at once when it is ready or
-   * small enough to compress now (the callback is then not called), else PENDING and the
-   * callback is called once, later. Called by `MessageDeflater.deflateShared`.
+   * The result for `deflater`'s settings if it is ready or cheap enough to make now (small
+   * messages are compressed on the main thread), else undefined. No callback, no allocation
+   * beyond the compression itself: the common case of `publish` to many sockets.
+   */
+  ready (deflater: MessageDeflater): DeflateOutcome | undefined {
+    const key = sharingKeyOf(deflater)
+    const entry = this.entries.get(key)
+    if (entry !== undefined) return entry.state === 'done' ? entry.outcome : undefined
+    if (this.data.length > SYNC_DEFLATE_MAX_INPUT) return undefined
+    const outcome = deflateMessageSync(this.data, deflater.windowBits, deflater.zlib)
+    this.entries.set(key, { state: 'done', outcome })
+    return outcome
+  }
+
+  /**
+   * The message compressed with `deflater`'s settings: returned at once when `ready` has it
+   * (the callback is then not called), else PENDING and the callback is called once, later.
+   * Called by `MessageDeflater.deflateShared`.
    */
   deflate (deflater: MessageDeflater, callback: DeflateCallback): DeflateOutcome | Pending {
-    const key = deflater.sharingKey
-    if (key === null) throw new TypeError('a deflater with context takeover cannot share compressed messages')
-    const entry = this.entries.get(key)
+    const now = this.ready(deflater)
+    if (now !== undefined) return now
+    const key = sharingKeyOf(deflater)
+    // Not ready: either being compressed for another socket, or not started.
+    const entry = this.entries.get(key) as Extract<Entry, { state: 'running' }> | undefined
     if (entry !== undefined) {
-      if (entry.state === 'done') return entry.outcome
       entry.waiting.push(callback)
       return PENDING
-    }
-    if (this.data.length <= SYNC_DEFLATE_MAX_INPUT) {
-      const outcome = deflateMessageSync(this.data, deflater.windowBits, deflater.zlib)
-      this.entries.set(key, { state: 'done', outcome })
-      return outcome
     }
     const running: Entry = { state: 'running', waiting: [callback] }
     this.entries.set(key, running)
@@ -60,4 +71,10 @@ export class SharedMessageDeflate {
     })
     return PENDING
   }
+}
+
+function sharingKeyOf (deflater: MessageDeflater): string {
+  const key = deflater.sharingKey
+  if (key === null) throw new TypeError('a deflater with context takeover cannot share compressed messages')
+  return key
 }

@@ -229,6 +229,10 @@ t.test('SharedMessageDeflate: one compression per settings for many sockets, in 
     const alone = await deflateAll(deflater({ contextTakeover: false }), [message])
     t.ok(alone.payloads[0].equals(results[0]))
   }
+  // Used directly, a small message is compressed at once, without a callback.
+  const direct = new SharedMessageDeflate(Buffer.from('Hello'))
+  const directResult = direct.deflate(deflater({ contextTakeover: false }), () => t.fail('no callback for a ready result'))
+  t.equal(Buffer.isBuffer(directResult) ? directResult.toString('hex') : String(directResult), 'f248cdc9c90700')
   const takeover = deflater()
   t.throws(() => takeover.deflateShared(new SharedMessageDeflate(Buffer.from('x')), () => {}), TypeError)
   t.throws(() => new SharedMessageDeflate(Buffer.from('x')).deflate(takeover, () => {}), TypeError)
