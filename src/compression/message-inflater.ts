@@ -191,13 +191,13 @@ export class MessageInflater {
     return output
   }
 
-  /** RFC 7692 §8.1 / RFC 6455 §7.4.1: a message we cannot process for its size. */
+  /** @internal RFC 6455 §7.4.1: 1009, a message too big to process. */
   tooBig (): WebSocketProtocolError {
     return new WebSocketProtocolError(ProtocolErrorCode.MessageTooBig, CloseCode.MessageTooBig,
       `decompressed message exceeds ${this.maxMessageSize} bytes`)
   }
 
-  /** Called once by the streaming job. */
+  /** @internal Called once by the streaming job. */
   finishAsync (outcome: InflateOutcome, callback: InflateCallback): void {
     if (this.state === 'closed') return
     this.state = 'idle'
@@ -205,7 +205,7 @@ export class MessageInflater {
     callback(outcome)
   }
 
-  /** Settings the streaming job needs. */
+  /** @internal Settings the streaming job needs. */
   get streamSettings (): { windowBits: number, chunkSize: number, maxMessageSize: number } {
     return { windowBits: this.windowBits, chunkSize: this.chunkSize, maxMessageSize: this.maxMessageSize }
   }
