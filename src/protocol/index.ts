@@ -23,3 +23,4 @@ export {
   type HttpResponseHead,
   type ServerHandshakeResult
 } from './client-handshake.js'
+export * from './permessage-deflate-negotiation.js'
