@@ -13,6 +13,7 @@ export * from './plugin/index.js'
 export { WebSocket, ReadyState, DEFAULT_CLOSE_TIMEOUT, connect, WebSocketHandshakeError, createDuplexPair } from './connection/index.js'
 export type { ClientOptions, PublishOptions, WebSocketMessage, BackpressurePolicy } from './connection/index.js'
 export type { WebSocketData, WebSocketEvents, WebSocketSendOptions, SendCallback } from './connection/index.js'
+export type { PerMessageDeflateOptions, ZlibDeflateOptions, ZlibInflateOptions } from './compression/index.js'
 export {
   CloseCode,
   Opcode,

@@ -13,7 +13,7 @@ export {
   type ZlibDeflateOptions,
   type ZlibInflateOptions
 } from './deflate-options.js'
-export { CompressionErrorCode, compressionError } from './compression-errors.js'
+export { invalidCompressedData, decompressionFailed } from './compression-errors.js'
 export { PENDING, type Pending } from './pending.js'
 export { ZlibConcurrencyLimiter } from './zlib-concurrency.js'
 export { HistoryWindow } from './history-window.js'

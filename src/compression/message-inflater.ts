@@ -1,13 +1,13 @@
 import { constants as bufferConstants, isUtf8 } from 'node:buffer'
 import zlib from 'node:zlib'
 import {
-  CloseCode,
-  ProtocolErrorCode,
   Utf8Validator,
-  WebSocketProtocolError,
-  WebSocketStateError
+  WebSocketStateError,
+  invalidUtf8,
+  messageTooBig,
+  type WebSocketProtocolError
 } from '../protocol/index.js'
-import { CompressionErrorCode, compressionError, invalidCompressedData } from './compression-errors.js'
+import { decompressionFailed, invalidCompressedData } from './compression-errors.js'
 import { DEFAULT_ZLIB_CHUNK_SIZE } from './deflate-options.js'
 import { HistoryWindow } from './history-window.js'
 import { PENDING, type Pending } from './pending.js'
@@ -191,10 +191,9 @@ export class MessageInflater {
     return output
   }
 
-  /** @internal RFC 6455 §7.4.1: 1009, a message too big to process. */
+  /** @internal RFC 6455 §7.4.1: 1009, a message too big to process (counted decompressed). */
   tooBig (): WebSocketProtocolError {
-    return new WebSocketProtocolError(ProtocolErrorCode.MessageTooBig, CloseCode.MessageTooBig,
-      `decompressed message exceeds ${this.maxMessageSize} bytes`)
+    return messageTooBig()
   }
 
   /** @internal Called once by the streaming job. */
@@ -291,10 +290,6 @@ class StreamingInflate {
   }
 }
 
-function invalidUtf8 (): WebSocketProtocolError {
-  return new WebSocketProtocolError(ProtocolErrorCode.InvalidUtf8, CloseCode.InvalidPayload, 'invalid UTF-8 in text message')
-}
-
 /**
  * A zlib error about the data (Z_DATA_ERROR, Z_BUF_ERROR...) is the peer's fault: 1007. Any
  * other failure (Z_MEM_ERROR, or an error that is not zlib's) is ours: 1011, no detail sent.
@@ -303,6 +298,6 @@ function zlibFailure (error: unknown): WebSocketProtocolError {
   const code = (error as { code?: unknown }).code
   if (typeof code === 'string' && code.startsWith('Z_') && code !== 'Z_MEM_ERROR') return invalidCompressedData()
   /* c8 ignore start: out of memory cannot be provoked in a test */
-  return compressionError(CompressionErrorCode.DecompressionFailed, CloseCode.InternalError, 'decompression failed')
+  return decompressionFailed()
 }
 /* c8 ignore stop */

@@ -1,8 +1,11 @@
 import { connect as netConnect } from 'node:net'
 import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls'
 import type { Duplex } from 'node:stream'
+import { ZlibConcurrencyLimiter, resolvePerMessageDeflate, type PerMessageDeflateOptions } from '../compression/index.js'
 import {
   buildClientRequest,
+  buildPerMessageDeflateOffer,
+  validatePerMessageDeflateResponse,
   decodeChunked,
   findHeadEnd,
   hasToken,
@@ -31,6 +34,11 @@ export interface ClientOptions {
   tls?: TlsConnectionOptions
   /** Mask keys for frames; injectable for deterministic tests. @default crypto random */
   maskKeySource?: WebSocketOptions['maskKeySource']
+  /**
+   * Offer permessage-deflate (RFC 7692), with the server's names of `ws` (see the plugin's
+   * `perMessageDeflate`); used if the server accepts. @default false
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions
 }
 
 const DEFAULT_HANDSHAKE_TIMEOUT = 10_000
@@ -53,6 +61,7 @@ export async function connect (url: string | URL, options: ClientOptions = {}): 
   const hostname = target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname
   // Options that cannot make a valid request fail here, before a connection is opened.
   buildClientRequest({ host: target.host, path: '/', key: 'AAAAAAAAAAAAAAAAAAAAAA==', protocols: options.protocols, headers: options.headers })
+  resolvePerMessageDeflate(options.perMessageDeflate)
   const stream: Duplex = secure
     ? tlsConnect({ host: hostname, port, servername: isIp(hostname) ? undefined : hostname, ALPNProtocols: ['http/1.1'], ...options.tls })
     : netConnect({ host: hostname, port })
@@ -83,7 +92,9 @@ export interface OpenClientOptions extends ClientOptions {
 export async function openClient (stream: Duplex, options: OpenClientOptions): Promise<WebSocket> {
   const key = generateClientKey()
   const protocols = options.protocols ?? []
-  const request = buildClientRequest({ host: options.host, path: options.path, key, protocols, headers: options.headers })
+  const deflate = resolvePerMessageDeflate(options.perMessageDeflate)
+  const extensions = deflate === null ? undefined : buildPerMessageDeflateOffer(deflate)
+  const request = buildClientRequest({ host: options.host, path: options.path, key, protocols, headers: options.headers, extensions })
   const maxHandshakeSize = options.maxHandshakeSize ?? DEFAULT_MAX_HANDSHAKE_SIZE
 
   return await new Promise<WebSocket>((resolve, reject) => {
@@ -144,8 +155,12 @@ export async function openClient (stream: Duplex, options: OpenClientOptions): P
         if (refusalComplete(head, received.subarray(bodyStart))) refuse()
         return
       }
-      const check = validateServerHandshake(head, key, protocols)
+      const check = validateServerHandshake(head, key, protocols, deflate !== null)
       if (!check.ok) return fail(new WebSocketHandshakeError(`invalid opening handshake response: ${check.reason}`, head.statusCode, head.headers))
+      const agreed = deflate === null ? undefined : validatePerMessageDeflateResponse(check.extensions, deflate)
+      if (agreed !== undefined && !agreed.ok) {
+        return fail(new WebSocketHandshakeError(`invalid opening handshake response: ${agreed.reason}`, head.statusCode, head.headers))
+      }
       cleanup()
       // Frames can arrive with the 101 (in `head`) or right after it, before the caller's
       // `await` resumes and attaches its listeners (an in-memory pair delivers them on the
@@ -158,7 +173,10 @@ export async function openClient (stream: Duplex, options: OpenClientOptions): P
         holdEvents: true,
         maxMessageSize: options.maxMessageSize,
         closeTimeout: options.closeTimeout,
-        maskKeySource: options.maskKeySource
+        maskKeySource: options.maskKeySource,
+        perMessageDeflate: deflate === null || agreed?.ok !== true || agreed.params === null
+          ? undefined
+          : { options: deflate, params: agreed.params, limiter: clientLimiter(deflate.concurrencyLimit), header: check.extensions as string }
       })
       resolve(socket)
       setImmediate(releaseEvents, socket)
@@ -202,4 +220,19 @@ function one (value: string | string[] | undefined): string | undefined {
 
 function isIp (host: string): boolean {
   return /^[\d.]+$/.test(host) || host.includes(':')
+}
+
+/**
+ * Clients made with `connect()` share one thread-pool bound per `concurrencyLimit` value (the
+ * plugin's connections have their own, per plugin instance).
+ */
+const clientLimiters = new Map<number, ZlibConcurrencyLimiter>()
+
+function clientLimiter (limit: number): ZlibConcurrencyLimiter {
+  let limiter = clientLimiters.get(limit)
+  if (limiter === undefined) {
+    limiter = new ZlibConcurrencyLimiter(limit)
+    clientLimiters.set(limit, limiter)
+  }
+  return limiter
 }

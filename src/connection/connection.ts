@@ -1,11 +1,16 @@
 import type { Duplex } from 'node:stream'
+import { PENDING, maxCompressedPayloadSize, type InflateOutcome } from '../compression/index.js'
 import {
   CloseCode,
+  DEFAULT_MAX_MESSAGE_SIZE,
   ProtocolEvent,
   WebSocketProtocol,
+  WebSocketProtocolError,
   WebSocketStateError,
-  type WebSocketProtocolError
+  encodeClosePayload
 } from '../protocol/index.js'
+import { ConnectionCompression, type CompressionHost } from './connection-compression.js'
+import type { PublishedMessage } from './published-message.js'
 import { PauseReason, ReadFlow } from './read-flow.js'
 import { ReadyState } from './ready-state.js'
 import { SocketWriter, type FlushObserver } from './socket-writer.js'
@@ -41,12 +46,14 @@ const WRITE_BACKLOG_PAUSE = 1024 * 1024
  *   send/ping/close ──► protocol ──► SocketWriter (one stream write per tick)
  *   after each pass: protocol.transportAction ──► end the transport / wait for the peer's
  */
-export class Connection implements FlushObserver {
+export class Connection implements FlushObserver, CompressionHost {
   readonly socket: WebSocket
   readonly stream: Duplex
   readonly writer: SocketWriter
   readonly protocol: WebSocketProtocol
   readonly flow: ReadFlow
+  /** permessage-deflate, when it was negotiated (RFC 7692); null otherwise. */
+  readonly compression: ConnectionCompression | null
   readonly isServer: boolean
   readyState: ReadyState = ReadyState.OPEN
   /** Chunks received (any byte from the peer proves it is alive); the heartbeat compares it. */
@@ -67,6 +74,12 @@ export class Connection implements FlushObserver {
   private heldClose = false
   /** A send returned false: the next transport 'drain' is reported as the socket's 'drain'. */
   private drainWanted = false
+  /** We are sending a fragmented message (its final `send` is owed), queued parts included. */
+  private fragmenting = false
+  /** A close asked for while compressed messages still wait to be written: sent after them. */
+  private pendingClose: { code: number | undefined, reason: string | Buffer | undefined } | undefined = undefined
+  /** Whether the message being inflated in the thread pool is binary. */
+  private inflatingBinary = false
 
   constructor (socket: WebSocket, stream: Duplex, options: WebSocketOptions) {
     this.socket = socket
@@ -75,12 +88,17 @@ export class Connection implements FlushObserver {
     this.isServer = (options.role ?? 'server') === 'server'
     this.registry = options.topics
     this.writer = new SocketWriter(stream, this.isServer ? this : undefined)
+    const maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE
+    const deflate = options.perMessageDeflate
     this.protocol = new WebSocketProtocol(this.writer, {
       role: options.role ?? 'server',
-      maxMessageSize: options.maxMessageSize,
+      maxMessageSize,
       maskKeySource: options.maskKeySource,
-      autoPong: options.autoPong
+      autoPong: options.autoPong,
+      compression: deflate !== undefined,
+      maxCompressedMessageSize: maxCompressedPayloadSize(maxMessageSize)
     })
+    this.compression = deflate === undefined ? null : new ConnectionCompression(deflate, options.role ?? 'server', maxMessageSize, this)
     this.flow = new ReadFlow(stream, options.holdEvents === true ? PauseReason.Held : 0)
 
     const socketLike = stream as Partial<import('node:net').Socket>
@@ -103,7 +121,8 @@ export class Connection implements FlushObserver {
 
   /** Bytes accepted by `send` but not yet handed to the operating system. */
   get bufferedAmount (): number {
-    return this.writer.bufferedAmount + this.protocol.deferredBytes
+    const queued = this.compression === null ? 0 : this.compression.queuedBytes
+    return this.writer.bufferedAmount + this.protocol.deferredBytes + queued
   }
 
   // --- Delivery --------------------------------------------------------------------------
@@ -158,8 +177,8 @@ export class Connection implements FlushObserver {
         // After our close (or a failure) messages are dropped, as browsers do: the app said it
         // is done with this connection.
         if (protocol.state !== 'open') return
-        this.messages++
-        this.socket.emit('message', protocol.data, protocol.isBinary)
+        if (protocol.compressed) return this.inflate(protocol.data, protocol.isBinary)
+        this.emitMessage(protocol.data, protocol.isBinary)
         return
       case ProtocolEvent.Ping:
         if (protocol.state === 'open') this.socket.emit('ping', protocol.data)
@@ -174,6 +193,41 @@ export class Connection implements FlushObserver {
         this.readyState = ReadyState.CLOSING
         this.reportError(protocol.error as WebSocketProtocolError)
     }
+  }
+
+  private emitMessage (data: Buffer, isBinary: boolean): void {
+    this.messages++
+    this.socket.emit('message', data, isBinary)
+  }
+
+  /**
+   * A message that arrived compressed (RFC 7692 §7.2.2). Small ones inflate at once; a large
+   * one goes to the thread pool, and delivery waits for it (the Inflate reason) so every
+   * later event keeps its place.
+   */
+  private inflate (data: Buffer, isBinary: boolean): void {
+    const outcome = (this.compression as ConnectionCompression).inflate(data, !isBinary)
+    if (outcome === PENDING) {
+      this.inflatingBinary = isBinary
+      this.flow.add(PauseReason.Inflate)
+      return
+    }
+    this.deliverInflated(outcome, isBinary)
+  }
+
+  /** CompressionHost: the thread pool inflated a message; deliver it, then go on. */
+  inflated (outcome: InflateOutcome): void {
+    this.flow.remove(PauseReason.Inflate)
+    if (this.protocol.state === 'open' && !this.stream.destroyed) this.deliverInflated(outcome, this.inflatingBinary)
+    this.deliver()
+  }
+
+  private deliverInflated (outcome: InflateOutcome, isBinary: boolean): void {
+    if (Buffer.isBuffer(outcome)) return this.emitMessage(outcome, isBinary)
+    // 1009 (too big once inflated) or 1007 (invalid data, or invalid UTF-8 in text).
+    this.protocol.fail(outcome)
+    this.readyState = ReadyState.CLOSING
+    this.reportError(outcome)
   }
 
   /** Does what the protocol says about the transport (RFC 6455 §7.1.1, §7.1.7). */
@@ -194,14 +248,25 @@ export class Connection implements FlushObserver {
     return this.readyState === ReadyState.OPEN && !this.stream.destroyed && this.protocol.canSend()
   }
 
-  send (payload: Buffer | string, binary: boolean, fin: boolean, callback: SendCallback | undefined): boolean {
+  /**
+   * Sends a data frame. `compress: false` opts a message out of permessage-deflate; only whole
+   * messages over `threshold` are compressed (a fragment never is: RFC 7692 allows either).
+   */
+  send (payload: Buffer | string, binary: boolean, fin: boolean, callback: SendCallback | undefined, compress = true): boolean {
     if (!this.canSend()) return this.notSent('send', callback)
     // The rest of a message already begun is never dropped: without its final fragment no
     // other message could ever be sent on this connection (RFC 6455 §5.4).
-    if (this.bufferedAmount >= this.maxBufferedAmount && !this.protocol.sendingFragments) return this.overflow(callback)
+    if (this.bufferedAmount >= this.maxBufferedAmount && !this.fragmenting) return this.overflow(callback)
     this.messages++
-    this.writer.nextCallback = callback
-    this.protocol.send(payload, binary, fin)
+    const compression = this.compression
+    if (compression === null) {
+      this.writeMessage(payload, binary, fin, false, callback)
+    } else {
+      const whole = fin && !this.fragmenting
+      const size = whole && compress ? (typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length) : 0
+      compression.send(payload, binary, fin, whole && compress && compression.shouldCompress(size), callback)
+    }
+    this.fragmenting = !fin
     if (this.writer.needsDrain) {
       this.drainWanted = true
       return false
@@ -209,13 +274,46 @@ export class Connection implements FlushObserver {
     return true
   }
 
-  /** A frame encoded once for many sockets (`publish`): same rules as `send`, shared bytes. */
-  sendEncoded (chunks: Buffer[]): boolean {
+  /** A message published to a topic: same rules as `send`; its frame is shared, never copied. */
+  sendPublished (message: PublishedMessage): boolean {
     if (!this.canSend()) return false
     if (this.bufferedAmount >= this.maxBufferedAmount) return this.overflow(undefined)
     this.messages++
-    this.protocol.sendEncoded(chunks)
+    if (this.compression === null) this.protocol.sendEncoded(message.plainFrame())
+    else this.compression.sendPublished(message)
     return true
+  }
+
+  /** CompressionHost: writes a data frame now. */
+  writeMessage (payload: Buffer | string, binary: boolean, fin: boolean, compressed: boolean, callback: SendCallback | undefined): void {
+    this.writer.nextCallback = callback
+    this.protocol.send(payload, binary, fin, compressed)
+  }
+
+  /** CompressionHost: writes pre-encoded frame chunks now. */
+  writeEncoded (chunks: Buffer[]): void {
+    this.protocol.sendEncoded(chunks)
+  }
+
+  /** CompressionHost: whether queued frames may still be written. */
+  canWrite (): boolean {
+    return this.protocol.canSend() && !this.stream.destroyed
+  }
+
+  /* c8 ignore start: zlib fails only when out of memory */
+  /** CompressionHost: compressing failed on our side; nothing internal goes to the peer. */
+  compressionFailed (error: Error): void {
+    this.reportError(error)
+    this.closeNow(CloseCode.InternalError, undefined)
+  }
+  /* c8 ignore stop */
+
+  /** CompressionHost: the queue behind a compression is written; a waiting close goes now. */
+  queueDrained (): void {
+    const pending = this.pendingClose
+    if (pending === undefined) return
+    this.pendingClose = undefined
+    this.closeNow(pending.code, pending.reason)
   }
 
   sendControl (kind: 'ping' | 'pong', payload: Buffer | undefined, callback: SendCallback | undefined): void {
@@ -232,13 +330,27 @@ export class Connection implements FlushObserver {
     }
   }
 
-  /** Starts the closing handshake; reading goes on until the peer's close or the timeout. */
+  /**
+   * Starts the closing handshake; reading goes on until the peer's close or the timeout. With
+   * messages still being compressed, the close frame follows them (they were sent first).
+   */
   close (code: number | undefined, reason: string | Buffer | undefined): void {
     if (this.readyState === ReadyState.CLOSED) return
-    const protocol = this.protocol
     // Checks code and reason (RangeError) even when there is nothing left to close.
-    if (protocol.state !== 'open') return protocol.close(code, reason)
-    protocol.close(code, reason)
+    encodeClosePayload(code, reason)
+    if (this.protocol.state !== 'open' || this.pendingClose !== undefined) return
+    if (this.compression?.busy === true) {
+      this.pendingClose = { code, reason }
+      this.readyState = ReadyState.CLOSING
+      this.startCloseTimer()
+      return
+    }
+    this.closeNow(code, reason)
+  }
+
+  private closeNow (code: number | undefined, reason: string | Buffer | undefined): void {
+    if (this.protocol.state !== 'open') return
+    this.protocol.close(code, reason)
     this.readyState = ReadyState.CLOSING
     this.startCloseTimer()
     if (this.flow.startClosing() || this.protocol.bufferedInput > 0) this.scheduleDelivery()
@@ -349,6 +461,7 @@ export class Connection implements FlushObserver {
     stream.removeListener('end', onEnd)
     stream.removeListener('drain', onDrain)
     this.options.heartbeat?.unwatch(this)
+    this.compression?.close()
     if (this.topics !== undefined) {
       for (const topic of this.topics) this.registry?.delete(topic, this.socket)
       this.topics = undefined

@@ -1,4 +1,4 @@
-import { Opcode, encodeFrame } from '../protocol/index.js'
+import { PublishedMessage } from './published-message.js'
 import { toPayload, type WebSocketData } from './send-data.js'
 import { WebSocket, connectionOf } from './websocket.js'
 
@@ -48,7 +48,7 @@ export class TopicRegistry {
     const subscribers = this.topics.get(topic)
     if (subscribers === undefined || subscribers.size === 0) return 0
     const { payload, binary } = toPayload(data, options.binary)
-    const chunks = encodeFrame(binary ? Opcode.Binary : Opcode.Text, payload)
+    const message = new PublishedMessage(payload, binary)
     const except = options.except
     const excluded = except === undefined
       ? undefined
@@ -57,7 +57,7 @@ export class TopicRegistry {
     // Subscribers leave only when their transport closes, never inside this loop.
     for (const socket of subscribers) {
       if (excluded?.has(socket) === true) continue
-      if (connectionOf(socket).sendEncoded(chunks)) sent++
+      if (connectionOf(socket).sendPublished(message)) sent++
     }
     return sent
   }

@@ -1,4 +1,5 @@
 /** Options, events and callback types of the WebSocket class. */
+import type { NegotiatedDeflate } from './connection-compression.js'
 import type { HeartbeatScheduler } from './heartbeat.js'
 import type { TopicRegistry } from './topics.js'
 import type { WebSocket } from './websocket.js'
@@ -8,6 +9,12 @@ export interface WebSocketSendOptions {
   binary?: boolean
   /** False sends a fragment; the next send continues the same message. @default true */
   fin?: boolean
+  /**
+   * With permessage-deflate negotiated: false sends this message uncompressed (already
+   * compressed data, say). Messages under the `threshold` and fragments are never compressed.
+   * @default true
+   */
+  compress?: boolean
 }
 
 export type SendCallback = (error?: Error | null) => void
@@ -44,6 +51,8 @@ export interface WebSocketOptions {
    * Registries use it to stay exact.
    */
   onClosed?: (socket: WebSocket) => void
+  /** permessage-deflate as negotiated in the handshake; absent when it was not (RFC 7692). */
+  perMessageDeflate?: NegotiatedDeflate
   /** Answer pings automatically (see `ProtocolOptions.autoPong`). @default true */
   autoPong?: boolean
   /** Client mask keys; injectable for deterministic tests. @default crypto random */

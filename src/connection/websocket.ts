@@ -33,7 +33,10 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   /** The subprotocol the server selected, or '' when none was. */
   readonly protocol: string
-  /** The negotiated extensions, as the `Sec-WebSocket-Extensions` response header said them. */
+  /**
+   * The negotiated extensions, as the `Sec-WebSocket-Extensions` response header said them
+   * (`permessage-deflate; ...` when compression is on), or '' for none.
+   */
   readonly extensions: string
 
   readonly #connection: Connection
@@ -46,7 +49,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   private constructor (stream: Duplex, options: WebSocketOptions) {
     super()
     this.protocol = options.protocol ?? ''
-    this.extensions = ''
+    this.extensions = options.perMessageDeflate?.header ?? ''
     this.#connection = new Connection(this, stream, options)
   }
 
@@ -77,13 +80,12 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       callback = options
       options = undefined
     }
-    let binary = options?.binary
     const fin = options?.fin ?? true
+    const compress = options?.compress ?? true
     // Strings are encoded by the protocol, straight into the frame.
-    if (typeof data === 'string') return this.#connection.send(data, binary ?? false, fin, callback)
-    const normalized = toPayload(data, binary)
-    binary = normalized.binary
-    return this.#connection.send(normalized.payload, binary, fin, callback)
+    if (typeof data === 'string') return this.#connection.send(data, options?.binary ?? false, fin, callback, compress)
+    const { payload, binary } = toPayload(data, options?.binary)
+    return this.#connection.send(payload, binary, fin, callback, compress)
   }
 
   /**

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net'
 import { STATUS_CODES } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ReadyState, createWebSocket, releaseEvents, type WebSocket } from '../connection/index.js'
-import { CloseCode, buildAcceptResponse, isHeaderValue, isToken, validateClientHandshake } from '../protocol/index.js'
+import { CloseCode, buildAcceptResponse, isHeaderValue, isToken, negotiatePerMessageDeflate, validateClientHandshake } from '../protocol/index.js'
 import { selectProtocol, type ResolvedConnectionOptions } from './options.js'
 import type { PendingUpgrade, PluginState } from './plugin-state.js'
 
@@ -38,9 +38,11 @@ export function acceptUpgrade (
   const protocol = selectProtocol(options.protocols, check.protocols, request)
   // The whole 101 is built while the reply can still answer: a header a hook set that cannot
   // go on the wire (a line break in its value) is a 500 with a reason, not a hung client.
+  // RFC 7692 §5: accept the first permessage-deflate offer we can honour, or decline them all.
+  const deflate = options.perMessageDeflate === null ? null : negotiatePerMessageDeflate(check.extensions, options.perMessageDeflate)
   let accept: string
   try {
-    accept = buildAcceptResponse(check.key, protocol, extraHeaders(reply))
+    accept = buildAcceptResponse(check.key, protocol, extraHeaders(reply), deflate?.header)
   } catch (error) {
     request.log.error({ err: error }, 'websocket upgrade: a header set on the reply cannot be sent')
     // The 500 itself must not carry the header that broke the 101.
@@ -72,6 +74,9 @@ export function acceptUpgrade (
     topics: state.topics,
     maxBufferedAmount: options.maxBufferedAmount,
     backpressurePolicy: options.backpressurePolicy,
+    perMessageDeflate: deflate === null
+      ? undefined
+      : { options: options.perMessageDeflate!, params: deflate.params, header: deflate.header, limiter: state.zlibLimiter(options.perMessageDeflate!.concurrencyLimit) },
     onClosed: state.registry.remove,
     // The app's logger and the request id, not the request (or its child logger): a closure
     // over those would keep them alive for the connection's whole life.

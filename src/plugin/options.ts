@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { BackpressurePolicy, WebSocket } from '../connection/index.js'
+import { resolvePerMessageDeflate, type PerMessageDeflateOptions, type ResolvedPerMessageDeflate } from '../compression/index.js'
 import { DEFAULT_CLOSE_TIMEOUT } from '../connection/index.js'
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../protocol/index.js'
-import { invalidOption } from './errors.js'
+import { ConfigErrorCode, FastifyWebSocketConfigError, invalidOption } from './errors.js'
 
 /**
  * Picks the subprotocol for a connection from those the client offered (in its order of
@@ -74,6 +75,13 @@ export interface WebSocketConnectionOptions {
    * @default 'close'
    */
   backpressurePolicy?: BackpressurePolicy
+  /**
+   * permessage-deflate (RFC 7692): `true` for the defaults, or an object with `ws`'s names
+   * (see README, "Compression"). Accepted when the client offers it (every browser does);
+   * an offer we cannot honour is declined and the connection goes on uncompressed.
+   * @default false
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions
 }
 
 /** Options for `app.register(websocket, options)`. */
@@ -113,6 +121,8 @@ export interface ResolvedConnectionOptions {
   idleTimeout: number
   maxBufferedAmount: number
   backpressurePolicy: BackpressurePolicy
+  /** null when off. */
+  perMessageDeflate: ResolvedPerMessageDeflate | null
 }
 
 export const DEFAULT_PING_INTERVAL = 30_000
@@ -144,7 +154,8 @@ export function resolvePluginOptions (options: WebSocketPluginOptions): Resolved
     pongTimeout: DEFAULT_PONG_TIMEOUT,
     idleTimeout: Infinity,
     maxBufferedAmount: DEFAULT_MAX_BUFFERED_AMOUNT,
-    backpressurePolicy: 'close'
+    backpressurePolicy: 'close',
+    perMessageDeflate: null
   })
 }
 
@@ -183,8 +194,18 @@ export function resolveConnectionOptions (
     pongTimeout: pongTimeout ?? base.pongTimeout,
     idleTimeout: idleTimeout ?? base.idleTimeout,
     maxBufferedAmount: maxBufferedAmount ?? base.maxBufferedAmount,
-    backpressurePolicy: backpressurePolicy ?? base.backpressurePolicy
+    backpressurePolicy: backpressurePolicy ?? base.backpressurePolicy,
+    perMessageDeflate: overrides.perMessageDeflate === undefined ? base.perMessageDeflate : perMessageDeflate(overrides.perMessageDeflate)
   })
+}
+
+/** Validates `perMessageDeflate`; its precise complaint becomes an FST_WS_INVALID_OPTION. */
+function perMessageDeflate (value: boolean | PerMessageDeflateOptions): ResolvedPerMessageDeflate | null {
+  try {
+    return resolvePerMessageDeflate(value)
+  } catch (error) {
+    throw new FastifyWebSocketConfigError(ConfigErrorCode.InvalidOption, (error as Error).message)
+  }
 }
 
 /** A duration that may be switched off with `false` or `Infinity` (returned as Infinity). */

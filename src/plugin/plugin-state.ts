@@ -5,6 +5,7 @@ import type { ResolvedConnectionOptions, WebSocketErrorHandler } from './options
 import type { RouteMatcher } from './route-matcher.js'
 import type { HandshakeTimeouts } from './handshake-timeout.js'
 import type { HeartbeatScheduler, TopicRegistry } from '../connection/index.js'
+import type { ZlibConcurrencyLimiter } from '../compression/index.js'
 
 /** The raw socket and early bytes of an upgrade request while Fastify routes it. */
 export interface PendingUpgrade {
@@ -21,6 +22,11 @@ export interface PluginState {
   readonly handshakeTimeouts: HandshakeTimeouts
   /** The app's topics: `socket.subscribe()`, `app.publish()`. */
   readonly topics: TopicRegistry
+  /**
+   * The thread-pool bound for permessage-deflate, one per distinct `concurrencyLimit` of this
+   * plugin instance: the limit a user sets is exactly what applies to their routes.
+   */
+  zlibLimiter: (limit: number) => ZlibConcurrencyLimiter
   /** One shared heartbeat timer per distinct (pingInterval, pongTimeout, idleTimeout). */
   heartbeatFor: (options: ResolvedConnectionOptions) => HeartbeatScheduler
   /** Upgrade requests in flight, keyed weakly so an abandoned one cannot leak. */

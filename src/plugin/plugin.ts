@@ -11,6 +11,7 @@ import { createUpgradeListener } from './upgrade-listener.js'
 import { injectWS, type InjectWSHooks, type InjectWSOptions } from './inject-ws.js'
 import type { WebSocketServerView } from './types.js'
 import { HeartbeatScheduler, TopicRegistry, type PublishOptions, type WebSocketData } from '../connection/index.js'
+import { ZlibConcurrencyLimiter } from '../compression/index.js'
 import type { ResolvedConnectionOptions } from './options.js'
 
 async function websocketPlugin (fastify: FastifyInstance, options: WebSocketPluginOptions): Promise<void> {
@@ -24,6 +25,7 @@ async function websocketPlugin (fastify: FastifyInstance, options: WebSocketPlug
     upgrades: new WeakMap(),
     topics: new TopicRegistry(),
     heartbeatFor: heartbeatPool(),
+    zlibLimiter: zlibLimiterPool(),
     refusing: undefined
   }
 
@@ -87,6 +89,19 @@ function secondaryServers (fastify: FastifyInstance): HttpServer[] {
   const bindings = symbol === undefined ? undefined : (fastify as unknown as Record<symbol, unknown>)[symbol]
   if (!Array.isArray(bindings)) return []
   return bindings.filter((server): server is HttpServer => server !== fastify.server && typeof server?.on === 'function')
+}
+
+/** permessage-deflate thread-pool bounds, one per distinct concurrencyLimit. */
+function zlibLimiterPool (): (limit: number) => ZlibConcurrencyLimiter {
+  const pool = new Map<number, ZlibConcurrencyLimiter>()
+  return (limit) => {
+    let limiter = pool.get(limit)
+    if (limiter === undefined) {
+      limiter = new ZlibConcurrencyLimiter(limit)
+      pool.set(limit, limiter)
+    }
+    return limiter
+  }
 }
 
 /** Schedulers are shared by every route with the same heartbeat settings. */

@@ -18,9 +18,11 @@ export interface ClientRequestOptions {
   protocols?: readonly string[]
   /** Extra request headers (cookies, authorization). */
   headers?: Record<string, string | readonly string[]>
+  /** Our `Sec-WebSocket-Extensions` offer (RFC 6455 §9.1), if any. */
+  extensions?: string
 }
 
-const MANAGED_HEADERS = new Set(['host', 'upgrade', 'connection', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol'])
+const MANAGED_HEADERS = new Set(['host', 'upgrade', 'connection', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol', 'sec-websocket-extensions'])
 
 /** The opening handshake request (RFC 6455 §4.1). Throws TypeError for unsafe header text. */
 export function buildClientRequest (options: ClientRequestOptions): string {
@@ -39,6 +41,10 @@ export function buildClientRequest (options: ClientRequestOptions): string {
     }
     if (new Set(protocols).size !== protocols.length) throw new TypeError('subprotocol names must be unique')
     request += `Sec-WebSocket-Protocol: ${protocols.join(', ')}\r\n`
+  }
+  if (options.extensions !== undefined) {
+    assertHeaderValue('Sec-WebSocket-Extensions', options.extensions)
+    request += `Sec-WebSocket-Extensions: ${options.extensions}\r\n`
   }
   for (const [name, value] of Object.entries(options.headers ?? {})) {
     if (!isToken(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`)
@@ -93,18 +99,21 @@ export function findHeadEnd (data: Buffer): number {
 }
 
 export type ServerHandshakeResult =
-  | { ok: true, protocol: string }
+  /** `extensions`: the server's `Sec-WebSocket-Extensions` answer, for the offer's own check. */
+  | { ok: true, protocol: string, extensions: string | undefined }
   | { ok: false, reason: string }
 
 /**
  * Checks the server's 101 (RFC 6455 §4.1, client requirements 1-6): the Upgrade and
  * Connection headers, the accept key derived from our key, and a subprotocol we offered.
- * Extensions we did not offer fail the handshake.
+ * Extensions fail the handshake when we offered none; otherwise the answer is returned for the
+ * offering extension to check (§4.1 item 5 of the client's checks).
  */
 export function validateServerHandshake (
   response: HttpResponseHead,
   key: string,
-  offeredProtocols: readonly string[]
+  offeredProtocols: readonly string[],
+  offeredExtensions = false
 ): ServerHandshakeResult {
   const headers = response.headers as HeaderBag
   if (response.statusCode !== 101) return { ok: false, reason: `expected status 101, got ${response.statusCode}` }
@@ -113,16 +122,17 @@ export function validateServerHandshake (
   if (one(headers['sec-websocket-accept']) !== computeAcceptKey(key)) {
     return { ok: false, reason: 'invalid Sec-WebSocket-Accept' }
   }
-  if (headers['sec-websocket-extensions'] !== undefined) {
+  const extensions = one(headers['sec-websocket-extensions'])
+  if (extensions !== undefined && !offeredExtensions) {
     return { ok: false, reason: 'server selected an extension that was not offered' }
   }
   const selected = headers['sec-websocket-protocol']
-  if (selected === undefined) return { ok: true, protocol: '' }
+  if (selected === undefined) return { ok: true, protocol: '', extensions }
   const parsed = typeof selected === 'string' ? parseTokenList(selected) : null
   if (parsed === null || parsed.length !== 1 || !offeredProtocols.includes(parsed[0])) {
     return { ok: false, reason: 'server selected a subprotocol that was not offered' }
   }
-  return { ok: true, protocol: parsed[0] }
+  return { ok: true, protocol: parsed[0], extensions }
 }
 
 function one (value: string | string[] | undefined): string | undefined {

@@ -28,7 +28,11 @@ export const ProtocolErrorCode = {
   /** Invalid UTF-8 in a text message or a close reason. */
   InvalidUtf8: 'WS_ERR_INVALID_UTF8',
   /** A close code that may not be sent. */
-  InvalidCloseCode: 'WS_ERR_INVALID_CLOSE_CODE'
+  InvalidCloseCode: 'WS_ERR_INVALID_CLOSE_CODE',
+  /** A compressed message (RFC 7692) that is not valid DEFLATE data: close 1007. */
+  InvalidCompressedData: 'WS_ERR_INVALID_COMPRESSED_DATA',
+  /** zlib failed for a reason that is not the peer's data (out of memory): close 1011. */
+  DecompressionFailed: 'WS_ERR_DECOMPRESSION_FAILED'
 } as const
 export type ProtocolErrorCode = (typeof ProtocolErrorCode)[keyof typeof ProtocolErrorCode]
 

@@ -27,7 +27,7 @@ export interface HandshakeAccepted {
   key: string
   /** Subprotocols the client offered, in its order of preference (§4.1 item 10). */
   protocols: string[]
-  /** Extension offers, as raw header text; declined until an extension is implemented. */
+  /** Extension offers, as raw header text (several header lines joined with commas). */
   extensions: string | undefined
 }
 
@@ -106,7 +106,8 @@ function isHttp11OrLater (version: string): boolean {
 export function buildAcceptResponse (
   key: string,
   protocol: string | undefined,
-  extraHeaders: Iterable<[string, string | number | readonly string[]]> = []
+  extraHeaders: Iterable<[string, string | number | readonly string[]]> = [],
+  extensions?: string
 ): string {
   let response = 'HTTP/1.1 101 Switching Protocols\r\n' +
     'Upgrade: websocket\r\n' +
@@ -115,6 +116,11 @@ export function buildAcceptResponse (
   if (protocol !== undefined) {
     assertHeaderValue('Sec-WebSocket-Protocol', protocol)
     response += `Sec-WebSocket-Protocol: ${protocol}\r\n`
+  }
+  // §9.1: the extensions the server accepted, with the parameters it chose.
+  if (extensions !== undefined) {
+    assertHeaderValue('Sec-WebSocket-Extensions', extensions)
+    response += `Sec-WebSocket-Extensions: ${extensions}\r\n`
   }
   for (const [name, value] of extraHeaders) {
     if (!isToken(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`)

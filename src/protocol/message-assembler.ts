@@ -14,11 +14,14 @@ const EMPTY = Buffer.alloc(0)
  * is kept per fragment: 200 000 empty continuation frames cost nothing but parse time.
  *
  * A compressed message (RFC 7692) is assembled the same way, but its bytes are not text yet:
- * UTF-8 is checked by whoever inflates it, and `maxMessageSize` here bounds the compressed
- * bytes (the inflater bounds the inflated ones).
+ * UTF-8 is checked by whoever inflates it, and `maxCompressedSize` bounds its compressed bytes
+ * (the inflater bounds the inflated ones by `maxMessageSize`).
  */
 export class MessageAssembler {
   private readonly maxMessageSize: number
+  private readonly maxCompressedSize: number
+  /** The limit of the message in progress: one of the two above. */
+  private limit: number
   /** Created with the first fragmented text message: most never need one. */
   private utf8: Utf8Validator | null = null
   /** Opcode of the message in progress, or Continuation (0) when none is. */
@@ -40,8 +43,10 @@ export class MessageAssembler {
   /** Whether the message `frameEnd` last returned is compressed (still to be inflated). */
   completedCompressed = false
 
-  constructor (maxMessageSize: number) {
+  constructor (maxMessageSize: number, maxCompressedSize = maxMessageSize) {
     this.maxMessageSize = maxMessageSize
+    this.maxCompressedSize = maxCompressedSize
+    this.limit = maxMessageSize
   }
 
   /** True between the first and the final frame of a fragmented message. */
@@ -59,11 +64,12 @@ export class MessageAssembler {
       if (this.opcode !== Opcode.Continuation) return protocolError(ProtocolErrorCode.InvalidOpcode, `invalid opcode ${opcode}`)
       this.opcode = opcode
       this.compressed = compressed
+      this.limit = compressed ? this.maxCompressedSize : this.maxMessageSize
       this.announced = 0
       this.utf8?.reset()
     }
     // Checked before buffering anything, and across fragments.
-    if (length > this.maxMessageSize - this.announced) return messageTooBig()
+    if (length > this.limit - this.announced) return messageTooBig()
     this.announced += length
     this.frameFin = fin
     return null
@@ -121,7 +127,7 @@ export class MessageAssembler {
   private grow (needed: number): void {
     // A final frame tells the exact size; otherwise double, to keep copying linear.
     const doubled = this.buffer === null ? needed : Math.max(needed, this.buffer.length * 2)
-    const capacity = this.frameFin ? this.announced : Math.min(doubled, Math.max(needed, this.maxMessageSize))
+    const capacity = this.frameFin ? this.announced : Math.min(doubled, Math.max(needed, this.limit))
     const next = Buffer.allocUnsafe(Math.max(capacity, needed))
     if (this.buffer !== null) this.buffer.copy(next, 0, 0, this.filled)
     this.buffer = next

@@ -60,6 +60,12 @@ export interface ProtocolOptions {
   /** permessage-deflate was negotiated: RSV1 marks compressed messages (RFC 7692 §6). */
   compression?: boolean
   /**
+   * With `compression`: the most bytes a compressed message may take on the wire, checked from
+   * the length fields as `maxMessageSize` is (whoever inflates it checks the inflated size).
+   * @default maxMessageSize
+   */
+  maxCompressedMessageSize?: number
+  /**
    * Answer pings with pongs automatically (§5.5.2). Turn off only to answer them yourself
    * (`ws`'s `autoPong: false`): a peer may close a connection whose pings go unanswered.
    * @default true
@@ -125,7 +131,7 @@ export class WebSocketProtocol implements FrameSink {
     this.output = output
     this.isServer = options.role === 'server'
     this.parser = new FrameParser(this, { role: options.role, rsv1OnMessages: options.compression === true })
-    this.assembler = new MessageAssembler(maxMessageSize)
+    this.assembler = new MessageAssembler(maxMessageSize, options.maxCompressedMessageSize ?? maxMessageSize)
     this.maskKeySource = this.isServer ? undefined : (options.maskKeySource ?? randomMaskKey)
     this.autoPong = options.autoPong ?? true
   }
@@ -196,8 +202,11 @@ export class WebSocketProtocol implements FrameSink {
     return this.event
   }
 
-  /** Sends a data frame. Throws WebSocketStateError when `canSend()` is false. */
-  send (data: Buffer | string, binary: boolean, fin = true): void {
+  /**
+   * Sends a data frame. Throws WebSocketStateError when `canSend()` is false. `compressed`
+   * sets RSV1: the payload is a whole message deflated (RFC 7692 §6; never on a fragment).
+   */
+  send (data: Buffer | string, binary: boolean, fin = true, compressed = false): void {
     this.assertCanSend('send')
     const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : data
     let opcode: number
@@ -208,7 +217,7 @@ export class WebSocketProtocol implements FrameSink {
       if (!fin) this.sendingFragmented = opcode
     }
     if (fin) this.sendingFragmented = Opcode.Continuation
-    this.writeFrame(opcode, payload, fin)
+    this.writeFrame(opcode, payload, fin, compressed)
     if (fin && this.deferred !== null) this.flushDeferred()
   }
 
@@ -363,9 +372,9 @@ export class WebSocketProtocol implements FrameSink {
     this.deferredLength = 0
   }
 
-  private writeFrame (opcode: number, payload: Buffer, fin: boolean): void {
+  private writeFrame (opcode: number, payload: Buffer, fin: boolean, rsv1 = false): void {
     const maskKey = this.maskKeySource?.()
-    this.writeEncoded(encodeFrame(opcode, payload, { fin, maskKey }))
+    this.writeEncoded(encodeFrame(opcode, payload, { fin, rsv1, maskKey }))
   }
 
   private assertCanSend (what: string): void {

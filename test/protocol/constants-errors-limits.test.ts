@@ -60,7 +60,9 @@ t.test('stable error codes: the ones `ws` uses for the same conditions', async (
     UnsupportedDataPayloadLength: 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH',
     MessageTooBig: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
     InvalidUtf8: 'WS_ERR_INVALID_UTF8',
-    InvalidCloseCode: 'WS_ERR_INVALID_CLOSE_CODE'
+    InvalidCloseCode: 'WS_ERR_INVALID_CLOSE_CODE',
+    InvalidCompressedData: 'WS_ERR_INVALID_COMPRESSED_DATA',
+    DecompressionFailed: 'WS_ERR_DECOMPRESSION_FAILED'
   })
 })
 
