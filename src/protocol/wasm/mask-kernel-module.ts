@@ -48,7 +48,7 @@ const KEY = 2
 const END = 3
 const KEYS = 4
 
-/** The binary module (about 120 bytes). */
+/** The binary module (155 bytes). */
 export function maskKernelModuleBytes (): Uint8Array {
   const xorLane = (offset: number): number[] => [
     Op.localGet, AT, // address for the store

@@ -31,14 +31,9 @@ export const Op = {
   end: 0x0b,
   localGet: 0x20,
   localSet: 0x21,
-  localTee: 0x22,
   i32Const: 0x41,
-  i32Eqz: 0x45,
   i32GeU: 0x4f,
-  i32Add: 0x6a,
-  i32Sub: 0x6b,
-  i32And: 0x71,
-  i32Or: 0x72
+  i32Add: 0x6a
 } as const
 
 /** §5.4.1: the block type of a `block` or `loop` that takes and leaves nothing on the stack. */
@@ -51,7 +46,6 @@ export const SimdOp = {
   i32x4Splat: 0x11,
   v128Or: 0x50,
   v128Xor: 0x51,
-  v128AnyTrue: 0x53,
   i8x16Bitmask: 0x64
 } as const
 
