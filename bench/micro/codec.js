@@ -258,7 +258,7 @@ if (section(`masking in place, GB/s: sizes 16 B .. 4 MiB, views at byteOffset 0 
   sink += backing[7]
 }
 
-if (section('copyMasked (client frames: masked copy into the frame), GB/s; "old" = set() + the old in-place loop')) {
+if (section('copyMasked (client frames: masked copy into the frame), GB/s; "old" = set() + the old in-place loop; "JS only" and "auto" include a setMaskKernel call (~6 ns) per op')) {
   const rows = [64, 256, 1024, 4096, 65536, 1 << 20].map((size) => ({
     label: sizeLabel(size),
     bytes: size,
