@@ -29,7 +29,7 @@
 // same structure), so stack traces read as they are, and maps would point at src/ files we would
 // then have to ship as well.
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -197,7 +197,29 @@ function writeWrappers ({ entry }, { values, typeOnly, defaultName }) {
   writeFileSync(`${base}.d.mts`, HEADER + dmts.join('\n') + '\n')
 }
 
+/**
+ * src/ is compiled to CommonJS, where `exports`, `module` and `require` are the module wrapper's
+ * own variables: a local of one of those names compiles without a word and then shadows them
+ * (`exports.Op` inside a function that declares `const exports` reads the local). Refused here.
+ */
+function checkCommonJsNames (directory) {
+  const shadowing = /\b(?:const|let|var|function|class)\s+(exports|module|require)\b|[(,]\s*(exports|module|require)\s*[:,)=]/
+  for (const name of readdirSync(directory, { withFileTypes: true })) {
+    const path = join(directory, name.name)
+    if (name.isDirectory()) {
+      checkCommonJsNames(path)
+      continue
+    }
+    if (!name.name.endsWith('.ts')) continue
+    readFileSync(path, 'utf8').split('\n').forEach((line, index) => {
+      const match = shadowing.exec(line.replace(/\/\/.*$/, ''))
+      if (match !== null) fail(`${relative(root, path)}:${index + 1} declares "${match[1] ?? match[2]}", which shadows CommonJS's own in the dist/cjs build; rename it`)
+    })
+  }
+}
+
 const entries = readEntries()
+checkCommonJsNames(join(root, 'src'))
 rmSync(dist, { recursive: true, force: true })
 const tsc = require.resolve('typescript/bin/tsc')
 try {

@@ -33,10 +33,13 @@ async function main () {
     const received = []
     await new Promise((resolve, reject) => {
       client.on('error', reject)
-      client.on('open', () => { client.send('hello'); client.send(Buffer.from([1, 2, 3])) })
+      // The 64 KiB message goes through the large-buffer unmasking kernel (WebAssembly SIMD
+      // from 128 B), which only the compiled CommonJS build runs here.
+      const big = Buffer.alloc(65536, 7)
+      client.on('open', () => { client.send('hello'); client.send(Buffer.from([1, 2, 3])); client.send(big) })
       client.on('message', (data, isBinary) => {
-        received.push([isBinary, isBinary ? [...data] : data.toString()])
-        if (received.length === 2) client.close(1000, 'done')
+        received.push(data.length === big.length ? [isBinary, data.equals(big) ? 'the 64 KiB message, intact' : 'corrupted'] : [isBinary, isBinary ? [...data] : data.toString()])
+        if (received.length === 3) client.close(1000, 'done')
       })
       client.on('close', (code) => { facts.closeCode = code; resolve() })
     })
@@ -65,6 +68,6 @@ t.test('require() by name from a CommonJS project', async (t) => {
     t.ok((facts.keys as string[]).includes(name), `module.exports.${name}`)
   }
   t.equal(facts.errorName, 'WebSocketProtocolError', 'classes work')
-  t.same(facts.received, [[false, 'hello'], [true, [1, 2, 3]]], 'text and binary echoed')
+  t.same(facts.received, [[false, 'hello'], [true, [1, 2, 3]], [true, 'the 64 KiB message, intact']], 'text and binary echoed, small and large')
   t.equal(facts.closeCode, 1000, 'clean close')
 })

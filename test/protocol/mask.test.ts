@@ -1,7 +1,9 @@
 // applyMask and copyMasked agree with a naive per-byte XOR for every length, mask offset and
-// alignment (the word loop runs over the 4-byte-aligned middle of the buffer).
+// alignment (the word kernels run over the aligned middle of the buffer, the WebAssembly one
+// through its own memory). mask-kernels.test.ts checks each kernel alone and the forced fallback.
 import t from 'tap'
 import { applyMask, copyMasked, randomMaskKey } from '../../src/protocol/index.js'
+import { setMaskKernel } from '../../src/protocol/mask.js'
 import { xorMask } from '../helpers/frames.js'
 import { randomBytes, seededRandom } from '../helpers/chunkings.js'
 
@@ -92,6 +94,45 @@ t.test('copyMasked writes a masked copy and leaves the source alone', async (t) 
       t.ok(target.subarray(0, targetOffset).every((b) => b === 0xcc) && target.subarray(targetOffset + length).every((b) => b === 0xcc), 'nothing written outside')
     }
     t.same(source, original, 'source unchanged')
+  }
+})
+
+t.test('copyMasked continues the mask cycle from maskOffset', async (t) => {
+  const source = randomBytes(random, 3000)
+  for (const maskOffset of [0, 1, 2, 3, 5, 2 ** 33 + 2]) {
+    for (const length of [7, 200, 3000]) {
+      const target = Buffer.alloc(length)
+      copyMasked(source.subarray(0, length), MASKS[0], target, 0, maskOffset)
+      t.same(target, xorMask(source.subarray(0, length), MASKS[0], maskOffset), `maskOffset ${maskOffset}, length ${length}`)
+    }
+  }
+})
+
+t.test('copyMasked throws a RangeError, writing nothing, when the target has no room', async (t) => {
+  const source = randomBytes(random, 300)
+  for (const [targetLength, targetOffset] of [[299, 0], [300, 1], [400, 101], [400, -1], [400, 1.5], [400, NaN]]) {
+    const target = Buffer.alloc(targetLength, 0xcc)
+    t.throws(() => copyMasked(source, MASKS[0], target, targetOffset), RangeError, `${targetLength}-byte target at ${targetOffset}`)
+    t.ok(target.every((b) => b === 0xcc), 'target untouched')
+  }
+})
+
+t.test('copyMasked into the same memory as its source (overlapping either way) is still right', async (t) => {
+  t.teardown(() => { setMaskKernel('auto') })
+  for (const kernel of ['auto', 'js'] as const) {
+    setMaskKernel(kernel)
+    for (const length of [5, 100, 1000, 70_000, 140_001]) {
+      for (const shift of [-3, -1, 0, 1, 3, 64]) {
+        const backing = Buffer.alloc(length + 200)
+        const sourceStart = 100
+        const original = randomBytes(random, length)
+        original.copy(backing, sourceStart)
+        const source = backing.subarray(sourceStart, sourceStart + length)
+        // The target is the whole backing buffer; the copy lands `shift` bytes from the source.
+        copyMasked(source, MASKS[0], backing, sourceStart + shift, 2)
+        t.ok(backing.subarray(sourceStart + shift, sourceStart + shift + length).equals(xorMask(original, MASKS[0], 2)), `${kernel}: ${length} B shifted by ${shift}`)
+      }
+    }
   }
 })
 
