@@ -9,7 +9,9 @@ const host = process.env.HOST ?? '127.0.0.1'
 
 const app = Fastify({ logger: false })
 // Up to 64 MiB messages: benchmarks and conformance suites send 16 MiB ones.
-await app.register(websocket, { maxMessageSize: 64 * 1024 * 1024 })
+// DEFLATE=1 offers permessage-deflate to clients that ask for it (browsers, conformance suites'
+// compression cases); clients that do not offer it are unaffected.
+await app.register(websocket, { maxMessageSize: 64 * 1024 * 1024, perMessageDeflate: process.env.DEFLATE === '1' })
 
 app.get('/', { websocket: true }, (socket) => {
   socket.on('message', (data, isBinary) => {

@@ -8,7 +8,9 @@ const host = process.env.HOST ?? '0.0.0.0'
 
 const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'info' } })
 // Conformance suites send 16 MiB messages; allow up to 64 MiB here.
-await app.register(websocket, { maxMessageSize: 64 * 1024 * 1024 })
+// DEFLATE=1 offers permessage-deflate to clients that ask for it (browsers, conformance suites'
+// compression cases); clients that do not offer it are unaffected.
+await app.register(websocket, { maxMessageSize: 64 * 1024 * 1024, perMessageDeflate: process.env.DEFLATE === '1' })
 
 app.get('/', { websocket: true }, (socket) => {
   socket.on('message', (data, isBinary) => {
