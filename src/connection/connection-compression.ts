@@ -27,7 +27,7 @@ export interface NegotiatedDeflate {
 /** The parts of a connection this class drives. */
 export interface CompressionHost {
   /** Writes a data frame now (`compressed` sets RSV1). */
-  writeMessage: (payload: Buffer | string, binary: boolean, fin: boolean, compressed: boolean, callback: SendCallback | undefined) => void
+  writeMessage: (payload: Buffer | string, binary: boolean, fin: boolean, compressed: boolean, callback: SendCallback | undefined) => unknown
   /** Writes pre-encoded frame chunks now (publish). */
   writeEncoded: (chunks: Buffer[]) => void
   /** Whether frames may still be written (not closed meanwhile). */
@@ -109,7 +109,10 @@ export class ConnectionCompression {
   send (payload: Buffer | string, binary: boolean, fin: boolean, compress: boolean, callback: SendCallback | undefined): void {
     const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length
     if (!compress) {
-      if (!this.busy) return this.host.writeMessage(payload, binary, fin, false, callback)
+      if (!this.busy) {
+        this.host.writeMessage(payload, binary, fin, false, callback)
+        return
+      }
       return this.enqueue({ ready: true, payload, chunks: null, binary, fin, compressed: false, bytes, callback, published: null })
     }
     const data = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload

@@ -10,6 +10,7 @@ import {
   encodeClosePayload
 } from '../protocol/index.js'
 import { ConnectionCompression, type CompressionHost } from './connection-compression.js'
+import { channels, type CloseInitiator } from './diagnostics.js'
 import type { PublishedMessage } from './published-message.js'
 import { PauseReason, ReadFlow } from './read-flow.js'
 import { ReadyState } from './ready-state.js'
@@ -80,6 +81,10 @@ export class Connection implements FlushObserver, CompressionHost {
   private pendingClose: { code: number | undefined, reason: string | Buffer | undefined } | undefined = undefined
   /** Whether the message being inflated in the thread pool is binary. */
   private inflatingBinary = false
+  /** Who started the closing handshake, once someone did. */
+  private closeInitiator: CloseInitiator | undefined = undefined
+  /** When the connection opened (for the closed channel's duration). */
+  private readonly openedAt = Date.now()
 
   constructor (socket: WebSocket, stream: Duplex, options: WebSocketOptions) {
     this.socket = socket
@@ -116,6 +121,9 @@ export class Connection implements FlushObserver, CompressionHost {
     if (options.head !== undefined && options.head.length > 0 && !stream.readableEnded) stream.unshift(options.head)
     this.flow.apply()
     options.heartbeat?.watch(this)
+    if (channels.connectionOpened.hasSubscribers) {
+      channels.connectionOpened.publish({ socket, route: options.route, protocol: options.protocol ?? '', extensions: deflate?.header ?? '' })
+    }
     if (stream.destroyed) process.nextTick(closeIfDestroyed, this)
   }
 
@@ -187,17 +195,41 @@ export class Connection implements FlushObserver, CompressionHost {
         if (protocol.state === 'open') this.socket.emit('pong', protocol.data)
         return
       case ProtocolEvent.Close:
+        this.closeInitiator ??= 'client'
         if (this.readyState === ReadyState.OPEN) this.readyState = ReadyState.CLOSING
         return
       case ProtocolEvent.Error:
-        this.readyState = ReadyState.CLOSING
-        this.reportError(protocol.error as WebSocketProtocolError)
+        this.failed(protocol.error as WebSocketProtocolError)
     }
   }
 
-  private emitMessage (data: Buffer, isBinary: boolean): void {
+  private emitMessage (data: Buffer, isBinary: boolean, compressed = false): void {
     this.messages++
+    const counters = this.options.counters
+    if (counters !== undefined) {
+      counters.messagesIn++
+      counters.bytesIn += data.length
+    }
+    if (channels.messageReceived.hasSubscribers) channels.messageReceived.publish({ socket: this.socket, size: data.length, binary: isBinary, compressed })
     this.socket.emit('message', data, isBinary)
+  }
+
+  /** The peer broke the protocol (the failing close frame is out): report it once. */
+  private failed (error: WebSocketProtocolError): void {
+    this.closeInitiator ??= 'server'
+    this.readyState = ReadyState.CLOSING
+    if (channels.protocolError.hasSubscribers) channels.protocolError.publish({ socket: this.socket, code: error.code, closeCode: error.closeCode })
+    this.reportError(error)
+  }
+
+  /** Counts and reports a message accepted for sending. */
+  private sent (size: number, binary: boolean, compressed: boolean): void {
+    const counters = this.options.counters
+    if (counters !== undefined) {
+      counters.messagesOut++
+      counters.bytesOut += size
+    }
+    if (channels.messageSent.hasSubscribers) channels.messageSent.publish({ socket: this.socket, size, binary, compressed })
   }
 
   /**
@@ -223,11 +255,10 @@ export class Connection implements FlushObserver, CompressionHost {
   }
 
   private deliverInflated (outcome: InflateOutcome, isBinary: boolean): void {
-    if (Buffer.isBuffer(outcome)) return this.emitMessage(outcome, isBinary)
+    if (Buffer.isBuffer(outcome)) return this.emitMessage(outcome, isBinary, true)
     // 1009 (too big once inflated) or 1007 (invalid data, or invalid UTF-8 in text).
     this.protocol.fail(outcome)
-    this.readyState = ReadyState.CLOSING
-    this.reportError(outcome)
+    this.failed(outcome)
   }
 
   /** Does what the protocol says about the transport (RFC 6455 §7.1.1, §7.1.7). */
@@ -260,11 +291,13 @@ export class Connection implements FlushObserver, CompressionHost {
     this.messages++
     const compression = this.compression
     if (compression === null) {
-      this.writeMessage(payload, binary, fin, false, callback)
+      this.sent(this.writeMessage(payload, binary, fin, false, callback), binary, false)
     } else {
       const whole = fin && !this.fragmenting
-      const size = whole && compress ? (typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length) : 0
-      compression.send(payload, binary, fin, whole && compress && compression.shouldCompress(size), callback)
+      const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length
+      const compressed = whole && compress && compression.shouldCompress(size)
+      compression.send(payload, binary, fin, compressed, callback)
+      this.sent(size, binary, compressed)
     }
     this.fragmenting = !fin
     if (this.writer.needsDrain) {
@@ -281,13 +314,14 @@ export class Connection implements FlushObserver, CompressionHost {
     this.messages++
     if (this.compression === null) this.protocol.sendEncoded(message.plainFrame())
     else this.compression.sendPublished(message)
+    this.sent(message.payload.length, message.binary, this.compression?.shouldCompress(message.payload.length) ?? false)
     return true
   }
 
-  /** CompressionHost: writes a data frame now. */
-  writeMessage (payload: Buffer | string, binary: boolean, fin: boolean, compressed: boolean, callback: SendCallback | undefined): void {
+  /** CompressionHost: writes a data frame now; returns its payload bytes. */
+  writeMessage (payload: Buffer | string, binary: boolean, fin: boolean, compressed: boolean, callback: SendCallback | undefined): number {
     this.writer.nextCallback = callback
-    this.protocol.send(payload, binary, fin, compressed)
+    return this.protocol.send(payload, binary, fin, compressed)
   }
 
   /** CompressionHost: writes pre-encoded frame chunks now. */
@@ -350,6 +384,7 @@ export class Connection implements FlushObserver, CompressionHost {
 
   private closeNow (code: number | undefined, reason: string | Buffer | undefined): void {
     if (this.protocol.state !== 'open') return
+    this.closeInitiator ??= 'server'
     this.protocol.close(code, reason)
     this.readyState = ReadyState.CLOSING
     this.startCloseTimer()
@@ -398,6 +433,7 @@ export class Connection implements FlushObserver, CompressionHost {
    */
   private overflow (callback: SendCallback | undefined): false {
     const queued = this.bufferedAmount
+    if (channels.backpressure.hasSubscribers) channels.backpressure.publish({ socket: this.socket, policy: this.backpressurePolicy, bufferedAmount: queued })
     if (this.backpressurePolicy === 'close') this.close(CloseCode.PolicyViolation, 'outgoing queue over its limit')
     if (callback !== undefined) {
       process.nextTick(callback, new WebSocketStateError(`message not sent: ${queued} bytes already queued (maxBufferedAmount ${this.maxBufferedAmount})`))
@@ -466,6 +502,11 @@ export class Connection implements FlushObserver, CompressionHost {
       for (const topic of this.topics) this.registry?.delete(topic, this.socket)
       this.topics = undefined
     }
+    const code = this.reportedCloseCode
+    this.options.counters?.closed(code)
+    if (channels.connectionClosed.hasSubscribers) {
+      channels.connectionClosed.publish({ socket: this.socket, route: this.options.route, code, initiator: this.closeInitiator ?? 'abnormal', durationMs: Date.now() - this.openedAt })
+    }
     this.options.onClosed?.(this.socket)
     if (this.flow.has(PauseReason.Held)) this.heldClose = true
     else this.emitClose()
@@ -475,6 +516,11 @@ export class Connection implements FlushObserver, CompressionHost {
     const protocol = this.protocol
     const received = protocol.closeReceived
     this.socket.emit('close', received ? protocol.closeCode : CloseCode.Abnormal, received ? Buffer.from(protocol.closeReason) : EMPTY)
+  }
+
+  /** The close code 'close' reports (1006 when no close frame came). */
+  private get reportedCloseCode (): number {
+    return this.protocol.closeReceived ? this.protocol.closeCode : CloseCode.Abnormal
   }
 
   /** 'error' at most once, and never thrown at a process that does not listen for it. */

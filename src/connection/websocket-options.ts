@@ -2,6 +2,7 @@
 import type { NegotiatedDeflate } from './connection-compression.js'
 import type { HeartbeatScheduler } from './heartbeat.js'
 import type { TopicRegistry } from './topics.js'
+import type { TrafficCounters } from './traffic-counters.js'
 import type { WebSocket } from './websocket.js'
 
 export interface WebSocketSendOptions {
@@ -73,6 +74,10 @@ export interface WebSocketOptions {
   heartbeat?: HeartbeatScheduler
   /** The registry behind `subscribe()`; server sockets get their app's. */
   topics?: TopicRegistry
+  /** Totals this connection adds to (the plugin instance's). */
+  counters?: TrafficCounters
+  /** The route's URL pattern, for diagnostics. */
+  route?: string
 }
 
 export type BackpressurePolicy = 'close' | 'drop'

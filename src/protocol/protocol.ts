@@ -203,10 +203,11 @@ export class WebSocketProtocol implements FrameSink {
   }
 
   /**
-   * Sends a data frame. Throws WebSocketStateError when `canSend()` is false. `compressed`
-   * sets RSV1: the payload is a whole message deflated (RFC 7692 §6; never on a fragment).
+   * Sends a data frame and returns its payload bytes. Throws WebSocketStateError when
+   * `canSend()` is false. `compressed` sets RSV1: the payload is a whole message deflated
+   * (RFC 7692 §6; never on a fragment).
    */
-  send (data: Buffer | string, binary: boolean, fin = true, compressed = false): void {
+  send (data: Buffer | string, binary: boolean, fin = true, compressed = false): number {
     this.assertCanSend('send')
     const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : data
     let opcode: number
@@ -219,6 +220,7 @@ export class WebSocketProtocol implements FrameSink {
     if (fin) this.sendingFragmented = Opcode.Continuation
     this.writeFrame(opcode, payload, fin, compressed)
     if (fin && this.deferred !== null) this.flushDeferred()
+    return payload.length
   }
 
   /**
