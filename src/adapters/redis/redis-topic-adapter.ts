@@ -1,0 +1,498 @@
+import { isUtf8 } from 'node:buffer'
+import { Redis, type RedisOptions } from 'ioredis'
+import type { TopicAdapter, TopicAdapterContext, TopicAdapterState, TopicAdapterStats } from '../topic-adapter.js'
+import { ENVELOPE_HEADER_LENGTH, EnvelopeKind, InstanceId, readEnvelope, writeEnvelope } from './envelope.js'
+import { OutageQueue } from './outage-queue.js'
+import type { ResolvedRedisAdapterOptions } from './redis-adapter-options.js'
+import type { RedisClientInternals, RedisClientLike } from './redis-client.js'
+
+/** {@link TopicAdapterStats} plus what only the Redis adapter knows. */
+export interface RedisTopicAdapterStats extends TopicAdapterStats {
+  readonly adapter: 'redis'
+  /** Bytes held in the outage queue (payloads plus 11-byte headers). */
+  readonly queuedBytes: number
+  /** Messages read from a topic's channel that were not an envelope of ours, or text that was not UTF-8: not delivered. */
+  readonly rejected: number
+  /** Times the adapter went from `'reconnecting'` back to `'ready'`. */
+  readonly reconnects: number
+  /** Times `deliver` threw (a bug in the caller; logged once). */
+  readonly deliveryErrors: number
+  /** The last connection error ioredis reported, cleared when the adapter is ready again. */
+  readonly lastError: string | undefined
+}
+
+/** Channels per SUBSCRIBE command when resubscribing many topics at once. */
+const SUBSCRIBE_BATCH = 1000
+/** How long `close()` waits for a connection to end or a user's subscriber to unsubscribe, in milliseconds. */
+const CLOSE_TIMEOUT = 2000
+/** Backoff of the connections the adapter opens: 50 ms, doubling, capped. */
+const FIRST_RECONNECT_DELAY = 50
+
+const noop = (): void => {}
+
+/**
+ * Topics across instances over Redis pub/sub; see `redisAdapter()` for the options.
+ *
+ * Two connections: one publishes, one subscribes (a connection in subscriber mode can do
+ * nothing else). The adapter state is `'ready'` when both are; `publish` sends directly only
+ * then, and otherwise applies the outage policy (the bounded {@link OutageQueue}), so ioredis's
+ * own offline queue is never used.
+ */
+export class RedisTopicAdapter implements TopicAdapter {
+  /** This instance's id (16 hex digits), carried in every message it publishes. */
+  readonly instanceId: string
+  private readonly id = new InstanceId()
+  private readonly options: ResolvedRedisAdapterOptions
+  private state: TopicAdapterState = 'idle'
+  private context: TopicAdapterContext | undefined
+  private publisher: RedisClientLike | undefined
+  private subscriber: RedisClientLike | undefined
+  private ownsPublisher = false
+  private ownsSubscriber = false
+  /** Each connection was seen `'ready'` and the adapter acted on it (flushed, resubscribed). */
+  private publisherLive = false
+  private subscriberLive = false
+  private everReady = false
+  /** Topics with local subscribers. */
+  private readonly topics = new Set<string>()
+  /** Topics the subscriber connection is subscribed to, as far as our commands go. */
+  private readonly active = new Set<string>()
+  private readonly queue: OutageQueue
+  private waitingForDrain = false
+  private messagesOut = 0
+  private bytesOut = 0
+  private messagesIn = 0
+  private bytesIn = 0
+  private dropped = 0
+  private rejected = 0
+  private reconnects = 0
+  private deliveryErrors = 0
+  private lastError: Error | undefined
+  /** When the current outage began and how many messages had been dropped then. */
+  private outage: { since: number, dropped: number } | undefined
+  /** One log line per episode: publish refused, Redis slow, foreign messages. */
+  private publishErrorLogged = false
+  private congestionLogged = false
+  private rejectionLogged = false
+  private readyWaiters: Array<() => void> = []
+  private closing: Promise<void> | undefined
+
+  constructor (options: ResolvedRedisAdapterOptions) {
+    this.options = options
+    this.instanceId = this.id.toString()
+    this.queue = new OutageQueue(options.maxQueuedMessages, options.maxQueuedBytes)
+  }
+
+  async start (context: TopicAdapterContext): Promise<void> {
+    if (this.state !== 'idle') throw new Error(`redisAdapter: start() called in state '${this.state}'`)
+    if (typeof context?.deliver !== 'function' || typeof context.log?.warn !== 'function') {
+      throw new TypeError('redisAdapter: start() needs a context with deliver() and log')
+    }
+    this.context = context
+    this.state = 'connecting'
+    this.openConnections()
+    const publisher = this.publisher as RedisClientLike
+    const subscriber = this.subscriber as RedisClientLike
+    for (const client of new Set([publisher, subscriber])) {
+      client.on('error', this.onError)
+      for (const event of ['ready', 'close', 'end', 'reconnecting']) client.on(event, this.onStatus)
+      if (client.status === 'wait') client.connect().catch(noop)
+    }
+    subscriber.on(this.options.sharded ? 'smessageBuffer' : 'messageBuffer', this.onMessage)
+    this.refresh()
+    await this.waitUntilReady()
+    if (this.state === 'connecting') {
+      context.log.error({ adapter: 'redis', instanceId: this.instanceId, err: this.lastError?.message, readyTimeout: this.options.readyTimeout },
+        'Redis is not reachable: serving local subscribers only while the topic adapter keeps trying')
+    }
+  }
+
+  subscribe (topic: string): void {
+    if (this.state === 'closed' || this.topics.has(topic)) return
+    this.topics.add(topic)
+    if (this.subscriberLive) this.sendSubscribe([topic])
+  }
+
+  unsubscribe (topic: string): void {
+    if (!this.topics.delete(topic)) return
+    if (this.subscriberLive) this.sendUnsubscribe([topic])
+  }
+
+  publish (topic: string, data: Buffer, binary: boolean): void {
+    if (this.state === 'closed') {
+      this.dropped++
+      return
+    }
+    const channel = this.options.prefix + topic
+    // The envelope is our own copy, so the caller may reuse `data`, and a queued message stays intact.
+    const envelope = writeEnvelope(data, binary, this.id)
+    // Behind queued messages, or Redis not taking them: queue, so order is kept.
+    if (this.queue.length === 0 && this.canSend()) this.send(channel, envelope)
+    else this.hold(channel, envelope)
+  }
+
+  get stats (): RedisTopicAdapterStats {
+    return {
+      adapter: 'redis',
+      state: this.state,
+      topics: this.topics.size,
+      messagesOut: this.messagesOut,
+      bytesOut: this.bytesOut,
+      messagesIn: this.messagesIn,
+      bytesIn: this.bytesIn,
+      dropped: this.dropped,
+      queued: this.queue.length,
+      queuedBytes: this.queue.bytes,
+      rejected: this.rejected,
+      reconnects: this.reconnects,
+      deliveryErrors: this.deliveryErrors,
+      lastError: this.lastError?.message
+    }
+  }
+
+  async close (): Promise<void> {
+    this.closing ??= this.shutdown()
+    await this.closing
+  }
+
+  // Connections.
+
+  private openConnections (): void {
+    const { url, client, subscriber } = this.options
+    if (url !== undefined) {
+      this.publisher = new Redis(url, this.ownConnectionOptions('publisher')) as unknown as RedisClientLike
+      this.subscriber = new Redis(url, this.ownConnectionOptions('subscriber')) as unknown as RedisClientLike
+      this.ownsPublisher = this.ownsSubscriber = true
+      return
+    }
+    this.publisher = client
+    if (subscriber !== undefined) {
+      this.subscriber = subscriber
+      return
+    }
+    const source = client as RedisClientLike
+    if (source.isCluster === true) {
+      // Cluster#duplicate(startupNodes, options): the same nodes, our reconnection policy.
+      this.subscriber = source.duplicate([], {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        clusterRetryStrategy: this.retryStrategy,
+        ...(this.options.sharded ? { shardedSubscribers: true } : {})
+      }) as RedisClientLike
+    } else {
+      this.subscriber = source.duplicate(this.ownConnectionOptions('subscriber')) as RedisClientLike
+    }
+    this.ownsSubscriber = true
+  }
+
+  private ownConnectionOptions (role: 'publisher' | 'subscriber'): RedisOptions {
+    const { redisOptions } = this.options
+    return {
+      ...redisOptions,
+      connectionName: `${redisOptions.connectionName ?? 'fws'}-${role}`,
+      lazyConnect: true,
+      // Never ioredis's unbounded offline queue: publishes wait in our bounded queue, and
+      // subscriptions are re-sent from our topic set on every 'ready'.
+      enableOfflineQueue: false,
+      autoResubscribe: false,
+      // At most once, like Redis pub/sub: what was in flight when a connection dropped is not sent twice.
+      autoResendUnfulfilledCommands: false,
+      retryStrategy: this.retryStrategy
+    }
+  }
+
+  /** 50 ms, 100 ms, 200 ms... capped at `maxReconnectDelay`, less up to 20% jitter so a fleet does not reconnect in lockstep. */
+  private readonly retryStrategy = (attempt: number): number => {
+    const delay = Math.min(FIRST_RECONNECT_DELAY * 2 ** Math.min(attempt - 1, 20), this.options.maxReconnectDelay)
+    return Math.round(delay * (0.8 + 0.2 * Math.random()))
+  }
+
+  private readonly onError = (error: Error): void => {
+    // Every failed reconnection attempt reports an error: remembered, logged once per outage (in transition()).
+    this.lastError = error
+  }
+
+  private readonly onStatus = (): void => {
+    this.refresh()
+  }
+
+  private readonly onMessage = (channel: Buffer, message: Buffer): void => {
+    this.receive(channel, message)
+  }
+
+  private readonly onDrain = (): void => {
+    this.waitingForDrain = false
+    this.flush()
+  }
+
+  /** Reads both connections' status (ioredis reports changes a tick late) and acts on what changed. */
+  private refresh (): void {
+    if (this.state === 'idle' || this.state === 'closed') return
+    const publisher = this.publisher as RedisClientLike
+    const subscriber = this.subscriber as RedisClientLike
+    const publisherReady = publisher.status === 'ready'
+    const subscriberReady = subscriber.status === 'ready'
+    const publisherCameBack = publisherReady && !this.publisherLive
+    this.publisherLive = publisherReady
+    if (subscriberReady && !this.subscriberLive) {
+      this.subscriberLive = true
+      this.resubscribe()
+    } else if (!subscriberReady) {
+      this.subscriberLive = false
+    }
+    const held = this.queue.length
+    if (publisherCameBack) {
+      this.publishErrorLogged = false
+      this.flush()
+    }
+    const next: TopicAdapterState = publisherReady && subscriberReady ? 'ready' : this.everReady ? 'reconnecting' : 'connecting'
+    this.transition(next, held - this.queue.length)
+  }
+
+  private transition (next: TopicAdapterState, resent: number): void {
+    const previous = this.state
+    if (next === previous) return
+    this.state = next
+    const log = (this.context as TopicAdapterContext).log
+    const base = { adapter: 'redis', instanceId: this.instanceId }
+    if (next === 'ready') {
+      this.everReady = true
+      if (previous === 'reconnecting') {
+        this.reconnects++
+        const outage = this.outage
+        log.info({
+          ...base,
+          outageMs: outage === undefined ? undefined : Date.now() - outage.since,
+          dropped: outage === undefined ? undefined : this.dropped - outage.dropped,
+          resent,
+          topics: this.topics.size
+        }, 'Redis is reachable again: topics resubscribed, held messages sent')
+      } else {
+        log.info({ ...base, topics: this.topics.size }, 'topic adapter connected to Redis')
+      }
+      this.outage = undefined
+      this.lastError = undefined
+      for (const wake of this.readyWaiters.splice(0)) wake()
+    } else if (next === 'reconnecting' && previous === 'ready') {
+      this.outage = { since: Date.now(), dropped: this.dropped }
+      log.warn({ ...base, err: this.lastError?.message, maxQueuedMessages: this.options.maxQueuedMessages },
+        'Redis is unreachable: publishing to local subscribers only until it returns (logged once per outage)')
+    }
+  }
+
+  private async waitUntilReady (): Promise<void> {
+    const timeout = this.options.readyTimeout
+    if (this.state === 'ready' || timeout === 0) return
+    let timer: NodeJS.Timeout | undefined
+    await new Promise<void>((resolve) => {
+      this.readyWaiters.push(resolve)
+      if (timeout !== Infinity) timer = setTimeout(resolve, timeout)
+    })
+    clearTimeout(timer)
+  }
+
+  // Publishing.
+
+  /** Whether a message may go to Redis now: the publisher is ready and keeping up. */
+  private canSend (): boolean {
+    const publisher = this.publisher
+    if (!this.publisherLive || publisher === undefined || publisher.status !== 'ready') return false
+    const stream = (publisher as RedisClientInternals).stream
+    if (stream === undefined || (stream.writableLength ?? 0) <= this.options.maxBufferedBytes) return true
+    // Redis reads slower than we publish: hold messages until the socket drains.
+    if (!this.waitingForDrain && typeof stream.once === 'function') {
+      this.waitingForDrain = true
+      stream.once('drain', this.onDrain)
+    }
+    if (!this.congestionLogged) {
+      this.congestionLogged = true
+      ;(this.context as TopicAdapterContext).log.warn({ adapter: 'redis', instanceId: this.instanceId, maxBufferedBytes: this.options.maxBufferedBytes },
+        'Redis is not keeping up with publishes: holding them in the bounded queue (logged once per episode)')
+    }
+    return false
+  }
+
+  private send (channel: string, envelope: Buffer): void {
+    const publisher = this.publisher as RedisClientLike
+    this.messagesOut++
+    this.bytesOut += envelope.length - ENVELOPE_HEADER_LENGTH
+    const sent = this.options.sharded ? publisher.spublish(channel, envelope) : publisher.publish(channel, envelope)
+    sent.catch(this.onPublishError)
+  }
+
+  private readonly onPublishError = (error: Error): void => {
+    // Refused by Redis (say NOPERM), or the connection dropped as it was written.
+    this.dropped++
+    if (this.publishErrorLogged || this.state === 'closed') return
+    this.publishErrorLogged = true
+    ;(this.context as TopicAdapterContext).log.error({ adapter: 'redis', instanceId: this.instanceId, err: error.message },
+      'Redis refused a publish: other instances miss it (logged once until reconnection)')
+  }
+
+  private hold (channel: string, envelope: Buffer): void {
+    this.dropped += this.queue.push({ channel, envelope })
+  }
+
+  /** Sends held messages, oldest first, while Redis takes them. */
+  private flush (): void {
+    while (this.queue.length > 0 && this.canSend()) {
+      const message = this.queue.shift() as { channel: string, envelope: Buffer }
+      this.send(message.channel, message.envelope)
+    }
+    if (this.queue.length === 0) this.congestionLogged = false
+  }
+
+  // Subscribing.
+
+  /**
+   * After the subscriber connection became ready: subscribe every topic with local
+   * subscribers, unsubscribe those left while it was down. A standalone connection gets the
+   * whole set (SUBSCRIBE is idempotent, and our connections start empty); a Cluster restores
+   * its own channels, so it gets only the difference (ioredis would otherwise track duplicates).
+   */
+  private resubscribe (): void {
+    const subscriber = this.subscriber as RedisClientLike
+    const toSubscribe: string[] = []
+    for (const topic of this.topics) {
+      if (subscriber.isCluster !== true || !this.active.has(topic)) toSubscribe.push(topic)
+    }
+    const toUnsubscribe: string[] = []
+    for (const topic of this.active) if (!this.topics.has(topic)) toUnsubscribe.push(topic)
+    this.sendUnsubscribe(toUnsubscribe)
+    this.sendSubscribe(toSubscribe)
+  }
+
+  private sendSubscribe (topics: string[]): void {
+    for (const batch of this.batches(topics)) {
+      for (const topic of batch) this.active.add(topic)
+      const channels = batch.map((topic) => this.options.prefix + topic)
+      const subscriber = this.subscriber as RedisClientLike
+      const sent = this.options.sharded ? subscriber.ssubscribe(...channels) : subscriber.subscribe(...channels)
+      sent.catch((error: Error) => {
+        // Not subscribed after all: forget it, so the next resubscription sends it again.
+        for (const topic of batch) this.active.delete(topic)
+        this.reportSubscriptionError(error, 'subscribe', batch)
+      })
+    }
+  }
+
+  private sendUnsubscribe (topics: string[]): void {
+    for (const batch of this.batches(topics)) {
+      for (const topic of batch) this.active.delete(topic)
+      const channels = batch.map((topic) => this.options.prefix + topic)
+      const subscriber = this.subscriber as RedisClientLike
+      const sent = this.options.sharded ? subscriber.sunsubscribe(...channels) : subscriber.unsubscribe(...channels)
+      sent.catch((error: Error) => {
+        for (const topic of batch) if (!this.topics.has(topic)) this.active.add(topic)
+        this.reportSubscriptionError(error, 'unsubscribe', batch)
+      })
+    }
+  }
+
+  /** Commands of at most SUBSCRIBE_BATCH channels; one channel each for sharded commands on a Cluster (one slot per command). */
+  private * batches (topics: string[]): Generator<string[]> {
+    const size = this.options.sharded && this.subscriber?.isCluster === true ? 1 : SUBSCRIBE_BATCH
+    for (let at = 0; at < topics.length; at += size) yield topics.slice(at, at + size)
+  }
+
+  private reportSubscriptionError (error: Error, command: string, topics: string[]): void {
+    // A connection that dropped mid-command is resubscribed when it is back; only a refusal
+    // from a live connection (an ACL, a wrong slot) is worth a log line.
+    if (this.state === 'closed' || this.subscriber?.status !== 'ready') return
+    ;(this.context as TopicAdapterContext).log.error({ adapter: 'redis', instanceId: this.instanceId, err: error.message, topics: topics.slice(0, 10) },
+      `Redis refused to ${command}: other instances' publishes to these topics do not arrive`)
+  }
+
+  // Receiving.
+
+  private receive (channel: Buffer, message: Buffer): void {
+    const context = this.context
+    if (context === undefined || this.state === 'closed') return
+    const name = channel.toString()
+    const prefix = this.options.prefix
+    // A user's subscriber may carry channels of their own.
+    if (!name.startsWith(prefix)) return
+    const topic = name.slice(prefix.length)
+    // In flight when the last local subscriber left.
+    if (!this.topics.has(topic)) return
+    const kind = readEnvelope(message, this.id)
+    if (kind === EnvelopeKind.Own) return
+    const payload = message.subarray(ENVELOPE_HEADER_LENGTH)
+    if (kind === EnvelopeKind.Invalid || (kind === EnvelopeKind.Text && !isUtf8(payload))) {
+      this.rejected++
+      if (!this.rejectionLogged) {
+        this.rejectionLogged = true
+        context.log.warn({ adapter: 'redis', instanceId: this.instanceId, channel: name, bytes: message.length },
+          'a message on a topic channel is not from this adapter (or is text that is not UTF-8): not delivered (logged once)')
+      }
+      return
+    }
+    this.messagesIn++
+    this.bytesIn += payload.length
+    try {
+      context.deliver(topic, payload, kind === EnvelopeKind.Binary)
+    } catch (error) {
+      // ioredis would rethrow it as an uncaught exception from its parser.
+      if (this.deliveryErrors++ === 0) context.log.error({ adapter: 'redis', err: error, topic }, 'topic adapter: deliver threw (logged once)')
+    }
+  }
+
+  // Closing.
+
+  private async shutdown (): Promise<void> {
+    const started = this.state !== 'idle'
+    this.state = 'closed'
+    this.dropped += this.queue.clear()
+    for (const wake of this.readyWaiters.splice(0)) wake()
+    if (!started) return
+    const publisher = this.publisher as RedisClientLike
+    const subscriber = this.subscriber as RedisClientLike
+    subscriber.removeListener(this.options.sharded ? 'smessageBuffer' : 'messageBuffer', this.onMessage)
+    const ending: Array<Promise<void>> = []
+    if (this.ownsSubscriber) {
+      ending.push(endConnection(subscriber))
+    } else {
+      // Theirs: leave it connected, without our channels.
+      if (subscriber.status === 'ready' && this.active.size > 0) {
+        const channels = [...this.active].map((topic) => this.options.prefix + topic)
+        const sent = this.options.sharded
+          ? Promise.all(channels.map(async (channel) => await subscriber.sunsubscribe(channel)))
+          : subscriber.unsubscribe(...channels)
+        ending.push(withTimeout(sent.then(noop, noop), CLOSE_TIMEOUT))
+      }
+      this.active.clear()
+      this.detach(subscriber)
+    }
+    if (this.ownsPublisher) ending.push(endConnection(publisher))
+    else if (publisher !== subscriber) this.detach(publisher)
+    await Promise.all(ending)
+    this.topics.clear()
+    this.context = undefined
+  }
+
+  private detach (client: RedisClientLike): void {
+    client.removeListener('error', this.onError)
+    for (const event of ['ready', 'close', 'end', 'reconnecting']) client.removeListener(event, this.onStatus)
+  }
+}
+
+/** Quits a connection the adapter opened (QUIT if it is up, else drops it) and resolves when it ended. */
+async function endConnection (client: RedisClientLike): Promise<void> {
+  if (client.status === 'end') return
+  const ended = new Promise<void>((resolve) => client.on('end', () => resolve()))
+  if (client.status === 'ready') {
+    client.quit().catch(() => client.disconnect())
+  } else {
+    client.disconnect()
+  }
+  await withTimeout(ended, CLOSE_TIMEOUT).then(() => {
+    if (client.status !== 'end') client.disconnect()
+  })
+}
+
+/** Resolves when `promise` does or after `ms`, whichever is first. */
+async function withTimeout (promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([promise, new Promise<void>((resolve) => { timer = setTimeout(resolve, ms) })])
+  clearTimeout(timer)
+}
