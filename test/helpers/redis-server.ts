@@ -119,11 +119,19 @@ export class RedisServer {
     const child = this.child
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    // A server paused with SIGSTOP would not act on SIGTERM until continued.
+    child.kill('SIGCONT')
     child.kill(signal)
     const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT)
     await exited
     clearTimeout(timer)
     process.removeListener('exit', this.killOnExit)
+  }
+
+  /** Sends `signal` to the server: `'SIGSTOP'` freezes it with its connections open (a stalled Redis), `'SIGCONT'` resumes it. */
+  signal (signal: NodeJS.Signals): void {
+    if (!this.running) throw new Error(`redis-server on port ${this.port} is not running`)
+    this.child?.kill(signal)
   }
 
   /** Stops the server and starts a new one on the same port. */

@@ -68,8 +68,8 @@ export class RedisTopicAdapter implements TopicAdapter {
   private reconnects = 0
   private deliveryErrors = 0
   private lastError: Error | undefined
-  /** When the current outage began and how many messages had been dropped then. */
-  private outage: { since: number, dropped: number } | undefined
+  /** When the current outage began, how many messages had been dropped then, how many held ones were sent since. */
+  private outage: { since: number, dropped: number, resent: number } | undefined
   /** One log line per episode: publish refused, Redis slow, foreign messages. */
   private publishErrorLogged = false
   private congestionLogged = false
@@ -240,16 +240,17 @@ export class RedisTopicAdapter implements TopicAdapter {
     } else if (!subscriberReady) {
       this.subscriberLive = false
     }
-    const held = this.queue.length
     if (publisherCameBack) {
       this.publishErrorLogged = false
+      const held = this.queue.length
       this.flush()
+      if (this.outage !== undefined) this.outage.resent += held - this.queue.length
     }
     const next: TopicAdapterState = publisherReady && subscriberReady ? 'ready' : this.everReady ? 'reconnecting' : 'connecting'
-    this.transition(next, held - this.queue.length)
+    this.transition(next)
   }
 
-  private transition (next: TopicAdapterState, resent: number): void {
+  private transition (next: TopicAdapterState): void {
     const previous = this.state
     if (next === previous) return
     this.state = next
@@ -264,7 +265,7 @@ export class RedisTopicAdapter implements TopicAdapter {
           ...base,
           outageMs: outage === undefined ? undefined : Date.now() - outage.since,
           dropped: outage === undefined ? undefined : this.dropped - outage.dropped,
-          resent,
+          resent: outage?.resent,
           topics: this.topics.size
         }, 'Redis is reachable again: topics resubscribed, held messages sent')
       } else {
@@ -274,7 +275,7 @@ export class RedisTopicAdapter implements TopicAdapter {
       this.lastError = undefined
       for (const wake of this.readyWaiters.splice(0)) wake()
     } else if (next === 'reconnecting' && previous === 'ready') {
-      this.outage = { since: Date.now(), dropped: this.dropped }
+      this.outage = { since: Date.now(), dropped: this.dropped, resent: 0 }
       log.warn({ ...base, err: this.lastError?.message, maxQueuedMessages: this.options.maxQueuedMessages },
         'Redis is unreachable: publishing to local subscribers only until it returns (logged once per outage)')
     }
@@ -479,6 +480,12 @@ export class RedisTopicAdapter implements TopicAdapter {
 /** Quits a connection the adapter opened (QUIT if it is up, else drops it) and resolves when it ended. */
 async function endConnection (client: RedisClientLike): Promise<void> {
   if (client.status === 'end') return
+  if (client.status === 'reconnecting') {
+    // Between attempts there is no socket: disconnect() cancels the next attempt, and ioredis
+    // emits no 'end' for it.
+    client.disconnect()
+    return
+  }
   const ended = new Promise<void>((resolve) => client.on('end', () => resolve()))
   if (client.status === 'ready') {
     client.quit().catch(() => client.disconnect())
