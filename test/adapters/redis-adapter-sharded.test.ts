@@ -4,7 +4,7 @@
  * forms itself with `redis-cli --cluster create`.
  */
 import t from 'tap'
-import { Cluster } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import { startRedisCluster, startRedisServer } from '../helpers/redis-server.js'
 import { sleep, startInstance, until } from './adapter-harness.js'
 
@@ -36,6 +36,21 @@ t.test('sharded on a single node: SSUBSCRIBE follows interest, messages flow bot
   await until(async () => await server.numsub('fws:room', true) === 2, WAIT, 'resubscribed with SSUBSCRIBE')
   a.adapter.publish('room', Buffer.from('after restart'), false)
   await until(() => b.recorder.on('room').includes('after restart'), WAIT, 'delivery after the restart')
+
+  // The user's own clients in sharded mode: on close, SUNSUBSCRIBE on their subscriber, which stays.
+  const userClient = new Redis(server.url)
+  const userSubscriber = new Redis(server.url)
+  t.teardown(() => { userClient.disconnect(); userSubscriber.disconnect() })
+  const user = await startInstance(t, { client: userClient, subscriber: userSubscriber, sharded: true })
+  user.adapter.subscribe('room')
+  user.adapter.subscribe('lobby')
+  await until(async () => await server.numsub('fws:room', true) === 3, WAIT, 'the user\'s subscriber joined')
+  a.adapter.publish('room', Buffer.from('to the user'), false)
+  await until(() => user.recorder.received.length === 1, WAIT, 'delivery through the user\'s subscriber')
+  await user.adapter.close()
+  t.equal(await server.numsub('fws:room', true), 2, 'left the shard channel')
+  t.equal(await server.numsub('fws:lobby', true), 0)
+  t.equal(userSubscriber.status, 'ready', 'the user\'s subscriber stays connected')
 
   b.adapter.unsubscribe('room')
   await until(async () => await server.numsub('fws:room', true) === 1, WAIT, 'b left with SUNSUBSCRIBE')

@@ -188,11 +188,17 @@ t.test('clients the user passes in are used, never quit, and left without our ch
   other.adapter.publish('shared', Buffer.from('to user'), false)
   user.adapter.publish('shared', Buffer.from('from user'), false)
   await client.publish('their-own-channel', 'not ours') // on the user's subscriber, not delivered by us
+  // A channel under our prefix that the user subscribed themselves: not a topic of ours either.
+  await subscriber.subscribe('fws:subscribed-by-user')
+  await until(async () => await server.numsub('fws:subscribed-by-user') === 1, WAIT, 'the user\'s own subscription')
+  const stranger = await startInstance(t, { url: server.url })
+  stranger.adapter.publish('subscribed-by-user', Buffer.from('not for the adapter'), false)
   await until(() => user.recorder.received.length === 1 && other.recorder.received.length === 1, WAIT, 'an exchange')
   t.same(user.recorder.on('shared'), ['to user'])
   t.same(other.recorder.on('shared'), ['from user'])
-  t.same((await server.clients()).map((c) => c.name).sort(), ['fws-publisher', 'fws-subscriber', 'user-client', 'user-subscriber'],
+  t.same((await server.clients()).map((c) => c.name).sort(), ['fws-publisher', 'fws-publisher', 'fws-subscriber', 'fws-subscriber', 'user-client', 'user-subscriber'],
     'no extra connection for the user\'s adapter')
+  await stranger.adapter.close()
 
   await user.adapter.close()
   t.equal(client.status, 'ready', 'the user\'s client is still connected')
@@ -280,4 +286,33 @@ t.test('a deliver that throws is caught and logged once; delivery goes on', asyn
   await until(() => calls === 3, WAIT, 'three deliveries')
   t.equal(b.adapter.stats.deliveryErrors, 3)
   t.equal(b.recorder.logged('error', /deliver threw/).length, 1)
+})
+
+t.test('Redis refusing commands (ACL): publish and subscribe errors are counted and logged, never thrown', async (t) => {
+  const server = await startRedisServer(t)
+  // A user allowed on one channel only (Redis 7 users start without channel permissions).
+  t.equal(await server.command('ACL', 'SETUSER', 'limited', 'on', '>secret', '~*', '&fws:allowed', '+@all'), 'OK')
+  const url = `redis://limited:secret@127.0.0.1:${server.port}`
+  const a = await startInstance(t, { url })
+  const b = await startInstance(t, { url: server.url })
+  b.adapter.subscribe('forbidden')
+  b.adapter.subscribe('allowed')
+  await until(async () => (await server.channels()).length === 2, WAIT, 'b subscribed')
+
+  t.doesNotThrow(() => a.adapter.subscribe('forbidden'))
+  a.adapter.subscribe('allowed')
+  await until(() => a.recorder.logged('error', /Redis refused to subscribe/).length === 1, WAIT, 'the refusal logged')
+  t.match(a.recorder.logged('error', /refused to subscribe/)[0].obj, { topics: ['forbidden'], err: /NOPERM/ })
+  await until(async () => await server.numsub('fws:allowed') === 2, WAIT, 'the allowed topic subscribed')
+  t.equal(await server.numsub('fws:forbidden'), 1, 'only b on the forbidden channel')
+
+  for (let i = 0; i < 3; i++) t.doesNotThrow(() => a.adapter.publish('forbidden', Buffer.from('no'), false))
+  a.adapter.publish('allowed', Buffer.from('yes'), false)
+  await until(() => a.adapter.stats.dropped === 3, WAIT, 'three refused publishes counted as dropped')
+  await until(() => b.recorder.received.length === 1, WAIT, 'the allowed one arrived')
+  t.same(b.recorder.on('allowed'), ['yes'])
+  t.equal(a.recorder.logged('error', /refused a publish/).length, 1, 'refused publishes are logged once')
+  t.equal(a.adapter.stats.state, 'ready', 'refusals are not an outage')
+  await sleep(100)
+  t.same(b.recorder.on('forbidden'), [])
 })

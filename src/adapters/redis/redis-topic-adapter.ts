@@ -260,12 +260,13 @@ export class RedisTopicAdapter implements TopicAdapter {
       this.everReady = true
       if (previous === 'reconnecting') {
         this.reconnects++
-        const outage = this.outage
+        // 'reconnecting' only ever follows 'ready', which started the outage record.
+        const outage = this.outage as { since: number, dropped: number, resent: number }
         log.info({
           ...base,
-          outageMs: outage === undefined ? undefined : Date.now() - outage.since,
-          dropped: outage === undefined ? undefined : this.dropped - outage.dropped,
-          resent: outage?.resent,
+          outageMs: Date.now() - outage.since,
+          dropped: this.dropped - outage.dropped,
+          resent: outage.resent,
           topics: this.topics.size
         }, 'Redis is reachable again: topics resubscribed, held messages sent')
       } else {
