@@ -56,8 +56,9 @@ export interface RedisAdapterOptions {
   /** Most bytes (payload plus an 11-byte header each) held by that queue. Default `1048576` (1 MiB). */
   maxQueuedBytes?: number
   /**
-   * Bytes that may wait in the publishing connection's socket buffer (Redis reading slower
-   * than the app publishes) before new publishes go to the outage queue instead. Only
+   * Bytes that may wait to be written on the publishing connection (published in this tick,
+   * or not yet taken by the kernel because Redis reads slower than the app publishes) before
+   * new publishes go to the outage queue instead, so a stalled Redis cannot grow memory. Only
    * standalone clients expose their socket; for a `Cluster` this limit does not apply.
    * Default `8388608` (8 MiB).
    */

@@ -26,7 +26,12 @@ export interface RedisClientLike {
 export interface RedisClientInternals {
   options?: { autoResubscribe?: boolean, shardedSubscribers?: boolean }
   /** A standalone client's socket: its write buffer tells whether Redis keeps up. */
-  stream?: { writableLength?: number, once?: (event: 'drain', listener: () => void) => unknown }
+  stream?: {
+    writableLength?: number
+    once?: (event: 'drain', listener: () => void) => unknown
+    cork?: () => void
+    uncork?: () => void
+  }
 }
 
 /** Whether `value` looks like an ioredis client, for option validation. */
