@@ -13,7 +13,7 @@ import { freePort, startRedisServer, type RedisServer } from '../helpers/redis-s
 import { Recorder, sleep, startInstance, until, type Instance } from './adapter-harness.js'
 
 const WAIT = 5000
-const UNREACHABLE = /Redis is unreachable/
+const UNREACHABLE = /lost the connection to Redis/
 
 /** Kills one connection (by its CLIENT SETNAME name) on the server; the adapter reconnects it. */
 async function killConnection (server: RedisServer, name: string): Promise<void> {
@@ -22,7 +22,7 @@ async function killConnection (server: RedisServer, name: string): Promise<void>
   await server.command('CLIENT', 'KILL', 'ID', client.id)
 }
 
-/** Runs `publish` synchronously at the moment `instance` logs that Redis is unreachable. */
+/** Runs `publish` synchronously at the moment `instance` logs that it lost its Redis connection. */
 function whenUnreachable (instance: Instance, publish: () => void): Promise<void> {
   return new Promise((resolve) => {
     instance.recorder.onLog = (entry) => {
@@ -243,4 +243,46 @@ t.test('close() during an outage returns promptly and leaves nothing trying to r
   await server.start()
   await sleep(500) // several backoff periods
   t.same(await server.clients(), [], 'no connection came back')
+})
+
+t.test('only the subscribing connection lost: publishes still go straight out, the topics come back', async (t) => {
+  const server = await startRedisServer(t)
+  const a = await startInstance(t, { url: server.url, redisOptions: { connectionName: 'a' } })
+  const b = await startInstance(t, { url: server.url })
+  a.adapter.subscribe('to-a')
+  b.adapter.subscribe('to-b')
+  await until(async () => (await server.channels()).length === 2, WAIT, 'both subscribed')
+  let queued = -1
+  let logged: Record<string, unknown> = {}
+  const lost = whenUnreachable(a, () => {
+    a.adapter.publish('to-b', Buffer.from('while a cannot receive'), false)
+    queued = a.adapter.stats.queued
+    logged = a.recorder.logged('warn', UNREACHABLE)[0].obj
+  })
+  await killConnection(server, 'a-subscriber')
+  await lost
+  t.equal(queued, 0, 'the publisher is up: nothing held')
+  t.match(logged, { publisher: 'ready', subscriber: /^(close|reconnecting)$/ }, 'the log says which connection is down')
+  await until(() => b.recorder.received.length === 1, WAIT, 'b got it')
+  await until(() => a.adapter.stats.state === 'ready', WAIT, 'a is whole again')
+  await until(async () => await server.numsub('fws:to-a') === 1, WAIT, 'a resubscribed')
+  b.adapter.publish('to-a', Buffer.from('and back'), false)
+  await until(() => a.recorder.received.length === 1, WAIT, 'a receives again')
+})
+
+t.test('publish and subscribe before start() are held and applied once Redis is ready', async (t) => {
+  const server = await startRedisServer(t)
+  const b = await startInstance(t, { url: server.url })
+  b.adapter.subscribe('early')
+  await until(async () => await server.numsub('fws:early') === 1, WAIT, 'b subscribed')
+  const a = redisAdapter({ url: server.url })
+  t.teardown(async () => await a.close())
+  a.publish('early', Buffer.from('published before start'), false)
+  a.subscribe('early')
+  t.match(a.stats, { state: 'idle', queued: 1, topics: 1 })
+  const recorder = new Recorder()
+  await a.start(recorder.context)
+  await until(() => b.recorder.received.length === 1, WAIT, 'the early message at b')
+  t.same(b.recorder.on('early'), ['published before start'])
+  await until(async () => await server.numsub('fws:early') === 2, WAIT, 'a\'s early subscription made')
 })

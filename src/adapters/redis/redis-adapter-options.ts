@@ -23,7 +23,8 @@ export interface RedisAdapterOptions {
   redisOptions?: Omit<RedisOptions, 'host' | 'port' | 'path' | 'lazyConnect' | 'enableOfflineQueue' | 'autoResubscribe' | 'autoResendUnfulfilledCommands' | 'retryStrategy'>
   /**
    * Your ioredis client (`Redis` or `Cluster`) to publish with. The adapter never quits it: on
-   * `close()` it only removes its listeners. Exclusive with `url`.
+   * `close()` it only removes its listeners. A client created with `lazyConnect` is connected
+   * by `start()`. Exclusive with `url`.
    */
   client?: RedisClientLike
   /**
@@ -42,9 +43,11 @@ export interface RedisAdapterOptions {
    * Use sharded pub/sub (`SPUBLISH` / `SSUBSCRIBE`, Redis 7+). On a Redis Cluster, a sharded
    * message only travels within the shard that owns the channel's slot instead of being
    * broadcast to every node; pass a `Cluster` as `client` (if you pass a `subscriber` too, it
-   * must be a `Cluster` created with `shardedSubscribers: true`). A standalone Redis 7 also
-   * accepts sharded commands. Every instance of the app must use the same setting: sharded
-   * and classic channels do not see each other. Default `false`.
+   * must be a `Cluster` created with `shardedSubscribers: true`). Each topic's channel lives
+   * on the shard that owns its hash slot, so topics spread over the shards; a topic
+   * containing `{tag}` is placed by its tag, like a key. A standalone Redis 7 also accepts
+   * sharded commands. Every instance of the app must use the same setting: sharded and
+   * classic channels do not see each other. Default `false`.
    */
   sharded?: boolean
   /**

@@ -56,8 +56,8 @@ export class RedisTopicAdapter implements TopicAdapter {
   private publisherLive = false
   private subscriberLive = false
   private everReady = false
-  /** Topics with local subscribers. */
-  private readonly topics = new Set<string>()
+  /** Topics with local subscribers, keyed by channel name (the lookup each message needs). */
+  private readonly topics = new Map<string, string>()
   /** Topics the subscriber connection is subscribed to, as far as our commands go. */
   private readonly active = new Set<string>()
   private readonly queue: OutageQueue
@@ -113,13 +113,14 @@ export class RedisTopicAdapter implements TopicAdapter {
   }
 
   subscribe (topic: string): void {
-    if (this.state === 'closed' || this.topics.has(topic)) return
-    this.topics.add(topic)
+    const channel = this.options.prefix + topic
+    if (this.state === 'closed' || this.topics.has(channel)) return
+    this.topics.set(channel, topic)
     if (this.subscriberLive) this.sendSubscribe([topic])
   }
 
   unsubscribe (topic: string): void {
-    if (!this.topics.delete(topic)) return
+    if (!this.topics.delete(this.options.prefix + topic)) return
     if (this.subscriberLive) this.sendUnsubscribe([topic])
   }
 
@@ -282,8 +283,13 @@ export class RedisTopicAdapter implements TopicAdapter {
       for (const wake of this.readyWaiters.splice(0)) wake()
     } else if (next === 'reconnecting' && previous === 'ready') {
       this.outage = { since: Date.now(), dropped: this.dropped, resent: 0 }
-      log.warn({ ...base, err: this.lastError?.message, maxQueuedMessages: this.options.maxQueuedMessages },
-        'Redis is unreachable: publishing to local subscribers only until it returns (logged once per outage)')
+      log.warn({
+        ...base,
+        err: this.lastError?.message,
+        publisher: this.publisher?.status,
+        subscriber: this.subscriber?.status,
+        maxQueuedMessages: this.options.maxQueuedMessages
+      }, 'lost the connection to Redis: local subscribers are still served, other instances are not until it returns (logged once per outage)')
     }
   }
 
@@ -364,6 +370,10 @@ export class RedisTopicAdapter implements TopicAdapter {
 
   // Subscribing.
 
+  private subscribed (topic: string): boolean {
+    return this.topics.has(this.options.prefix + topic)
+  }
+
   /**
    * After the subscriber connection became ready: subscribe every topic with local
    * subscribers, unsubscribe those left while it was down. A standalone connection gets the
@@ -373,11 +383,11 @@ export class RedisTopicAdapter implements TopicAdapter {
   private resubscribe (): void {
     const subscriber = this.subscriber as RedisClientLike
     const toSubscribe: string[] = []
-    for (const topic of this.topics) {
+    for (const topic of this.topics.values()) {
       if (subscriber.isCluster !== true || !this.active.has(topic)) toSubscribe.push(topic)
     }
     const toUnsubscribe: string[] = []
-    for (const topic of this.active) if (!this.topics.has(topic)) toUnsubscribe.push(topic)
+    for (const topic of this.active) if (!this.subscribed(topic)) toUnsubscribe.push(topic)
     this.sendUnsubscribe(toUnsubscribe)
     this.sendSubscribe(toSubscribe)
   }
@@ -403,7 +413,7 @@ export class RedisTopicAdapter implements TopicAdapter {
       const subscriber = this.subscriber as RedisClientLike
       const sent = this.options.sharded ? subscriber.sunsubscribe(...channels) : subscriber.unsubscribe(...channels)
       sent.catch((error: Error) => {
-        for (const topic of batch) if (!this.topics.has(topic)) this.active.add(topic)
+        for (const topic of batch) if (!this.subscribed(topic)) this.active.add(topic)
         this.reportSubscriptionError(error, 'unsubscribe', batch)
       })
     }
@@ -429,12 +439,10 @@ export class RedisTopicAdapter implements TopicAdapter {
     const context = this.context
     if (context === undefined || this.state === 'closed') return
     const name = channel.toString()
-    const prefix = this.options.prefix
-    // A user's subscriber may carry channels of their own.
-    if (!name.startsWith(prefix)) return
-    const topic = name.slice(prefix.length)
-    // In flight when the last local subscriber left.
-    if (!this.topics.has(topic)) return
+    // Not a topic of ours: a channel of the user's on their subscriber, or a message in
+    // flight when the last local subscriber left.
+    const topic = this.topics.get(name)
+    if (topic === undefined) return
     const kind = readEnvelope(message, this.id)
     if (kind === EnvelopeKind.Own) return
     const payload = message.subarray(ENVELOPE_HEADER_LENGTH)
