@@ -6,6 +6,7 @@ import t from 'tap'
 import { Cluster, Redis } from 'ioredis'
 import { REDIS_ADAPTER_DEFAULTS, redisAdapter, type RedisAdapterOptions, type RedisClientLike } from '../../src/adapters/redis/index.js'
 import { resolveRedisAdapterOptions } from '../../src/adapters/redis/redis-adapter-options.js'
+import { reconnectDelay } from '../../src/adapters/redis/redis-connections.js'
 
 // Lazy clients: never connect in this file.
 const client = new Redis({ lazyConnect: true })
@@ -60,7 +61,8 @@ const invalid: Array<[string, unknown, ErrorConstructor, RegExp]> = [
   ['neither url nor client', {}, TypeError, /either options\.url or options\.client/],
   ['both url and client', { url: 'redis://h', client }, TypeError, /either options\.url or options\.client/],
   ['url not a string', { url: 6379 }, TypeError, /options\.url must be a string/],
-  ['url not a URL', { url: 'localhost:6379' }, TypeError, /options\.url/],
+  ['url not a URL', { url: 'redis://[::1' }, TypeError, /options\.url is not a URL/],
+  ['url without a scheme', { url: 'localhost:6379' }, TypeError, /redis:\/\/ or rediss:\/\//],
   ['url of another scheme', { url: 'http://localhost:6379' }, TypeError, /redis:\/\/ or rediss:\/\//],
   ['subscriber with url', { url: 'redis://h', subscriber }, TypeError, /options\.subscriber goes with options\.client/],
   ['client not a client', { client: { publish () {} } }, TypeError, /options\.client must be an ioredis client/],
@@ -96,4 +98,17 @@ for (const [label, options, type, message] of invalid) {
 
 t.teardown(() => {
   for (const c of [client, subscriber, cluster, shardedCluster]) c.disconnect()
+})
+
+t.test('reconnection backoff: 50 ms doubling, capped at maxReconnectDelay, jitter only below', async (t) => {
+  for (let attempt = 1; attempt <= 40; attempt++) {
+    const nominal = Math.min(50 * 2 ** (attempt - 1), 2000)
+    for (let i = 0; i < 20; i++) {
+      const delay = reconnectDelay(attempt, 2000)
+      if (delay > nominal || delay < Math.floor(nominal * 0.8)) t.fail(`attempt ${attempt}: ${delay} ms is outside [0.8, 1] x ${nominal} ms`)
+    }
+  }
+  t.ok(reconnectDelay(1, 2000) <= 50, 'first retry within 50 ms')
+  t.ok(reconnectDelay(1000, 2000) <= 2000, 'never beyond the cap, even after many attempts')
+  t.ok(reconnectDelay(1000, 2000) >= 1600)
 })

@@ -1,10 +1,11 @@
 import { isUtf8 } from 'node:buffer'
-import { Redis, type RedisOptions } from 'ioredis'
 import type { TopicAdapter, TopicAdapterContext, TopicAdapterState, TopicAdapterStats } from '../topic-adapter.js'
+import { ChannelSubscriptions } from './channel-subscriptions.js'
 import { ENVELOPE_HEADER_LENGTH, EnvelopeKind, InstanceId, readEnvelope, writeEnvelope } from './envelope.js'
 import { OutageQueue } from './outage-queue.js'
 import type { ResolvedRedisAdapterOptions } from './redis-adapter-options.js'
 import type { RedisClientInternals, RedisClientLike } from './redis-client.js'
+import { endConnection, openConnections, withTimeout } from './redis-connections.js'
 
 /** {@link TopicAdapterStats} plus what only the Redis adapter knows. */
 export interface RedisTopicAdapterStats extends TopicAdapterStats {
@@ -21,17 +22,10 @@ export interface RedisTopicAdapterStats extends TopicAdapterStats {
   readonly lastError: string | undefined
 }
 
-/** Channels per SUBSCRIBE command when resubscribing many topics at once. */
-const SUBSCRIBE_BATCH = 1000
 /** How long `close()` waits for a connection to end or a user's subscriber to unsubscribe, in milliseconds. */
 const CLOSE_TIMEOUT = 2000
-/** Backoff of the connections the adapter opens: 50 ms, doubling, capped. */
-const FIRST_RECONNECT_DELAY = 50
-
 /** Redis falling behind can come and go many times a second: one warning a minute is enough. */
 const CONGESTION_LOG_INTERVAL = 60_000
-
-const noop = (): void => {}
 
 /**
  * Topics across instances over Redis pub/sub; see `redisAdapter()` for the options.
@@ -52,14 +46,10 @@ export class RedisTopicAdapter implements TopicAdapter {
   private subscriber: RedisClientLike | undefined
   private ownsPublisher = false
   private ownsSubscriber = false
-  /** Each connection was seen `'ready'` and the adapter acted on it (flushed, resubscribed). */
+  /** The publisher was seen `'ready'` and the held messages were flushed. */
   private publisherLive = false
-  private subscriberLive = false
   private everReady = false
-  /** Topics with local subscribers, keyed by channel name (the lookup each message needs). */
-  private readonly topics = new Map<string, string>()
-  /** Topics the subscriber connection is subscribed to, as far as our commands go. */
-  private readonly active = new Set<string>()
+  private readonly topics: ChannelSubscriptions
   private readonly queue: OutageQueue
   private waitingForDrain = false
   /** The publisher's socket while corked for the rest of this tick. */
@@ -86,6 +76,7 @@ export class RedisTopicAdapter implements TopicAdapter {
     this.options = options
     this.instanceId = this.id.toString()
     this.queue = new OutageQueue(options.maxQueuedMessages, options.maxQueuedBytes)
+    this.topics = new ChannelSubscriptions(options.prefix, options.sharded, this.onSubscriptionRefused)
   }
 
   async start (context: TopicAdapterContext): Promise<void> {
@@ -95,13 +86,16 @@ export class RedisTopicAdapter implements TopicAdapter {
     }
     this.context = context
     this.state = 'connecting'
-    this.openConnections()
-    const publisher = this.publisher as RedisClientLike
-    const subscriber = this.subscriber as RedisClientLike
-    for (const client of new Set([publisher, subscriber])) {
+    const connections = openConnections(this.options)
+    const { publisher, subscriber } = connections
+    this.publisher = publisher
+    this.subscriber = subscriber
+    this.ownsPublisher = connections.ownsPublisher
+    this.ownsSubscriber = connections.ownsSubscriber
+    for (const client of [publisher, subscriber]) {
       client.on('error', this.onError)
       for (const event of ['ready', 'close', 'end', 'reconnecting']) client.on(event, this.onStatus)
-      if (client.status === 'wait') client.connect().catch(noop)
+      if (client.status === 'wait') client.connect().catch(() => {})
     }
     subscriber.on(this.options.sharded ? 'smessageBuffer' : 'messageBuffer', this.onMessage)
     this.refresh()
@@ -113,15 +107,11 @@ export class RedisTopicAdapter implements TopicAdapter {
   }
 
   subscribe (topic: string): void {
-    const channel = this.options.prefix + topic
-    if (this.state === 'closed' || this.topics.has(channel)) return
-    this.topics.set(channel, topic)
-    if (this.subscriberLive) this.sendSubscribe([topic])
+    if (this.state !== 'closed') this.topics.add(topic)
   }
 
   unsubscribe (topic: string): void {
-    if (!this.topics.delete(this.options.prefix + topic)) return
-    if (this.subscriberLive) this.sendUnsubscribe([topic])
+    this.topics.remove(topic)
   }
 
   publish (topic: string, data: Buffer, binary: boolean): void {
@@ -163,56 +153,6 @@ export class RedisTopicAdapter implements TopicAdapter {
 
   // Connections.
 
-  private openConnections (): void {
-    const { url, client, subscriber } = this.options
-    if (url !== undefined) {
-      this.publisher = new Redis(url, this.ownConnectionOptions('publisher')) as unknown as RedisClientLike
-      this.subscriber = new Redis(url, this.ownConnectionOptions('subscriber')) as unknown as RedisClientLike
-      this.ownsPublisher = this.ownsSubscriber = true
-      return
-    }
-    this.publisher = client
-    if (subscriber !== undefined) {
-      this.subscriber = subscriber
-      return
-    }
-    const source = client as RedisClientLike
-    if (source.isCluster === true) {
-      // Cluster#duplicate(startupNodes, options): the same nodes, our reconnection policy.
-      this.subscriber = source.duplicate([], {
-        lazyConnect: true,
-        enableOfflineQueue: false,
-        clusterRetryStrategy: this.retryStrategy,
-        ...(this.options.sharded ? { shardedSubscribers: true } : {})
-      }) as RedisClientLike
-    } else {
-      this.subscriber = source.duplicate(this.ownConnectionOptions('subscriber')) as RedisClientLike
-    }
-    this.ownsSubscriber = true
-  }
-
-  private ownConnectionOptions (role: 'publisher' | 'subscriber'): RedisOptions {
-    const { redisOptions } = this.options
-    return {
-      ...redisOptions,
-      connectionName: `${redisOptions.connectionName ?? 'fws'}-${role}`,
-      lazyConnect: true,
-      // Never ioredis's unbounded offline queue: publishes wait in our bounded queue, and
-      // subscriptions are re-sent from our topic set on every 'ready'.
-      enableOfflineQueue: false,
-      autoResubscribe: false,
-      // At most once, like Redis pub/sub: what was in flight when a connection dropped is not sent twice.
-      autoResendUnfulfilledCommands: false,
-      retryStrategy: this.retryStrategy
-    }
-  }
-
-  /** 50 ms, 100 ms, 200 ms... capped at `maxReconnectDelay`, less up to 20% jitter so a fleet does not reconnect in lockstep. */
-  private readonly retryStrategy = (attempt: number): number => {
-    const delay = Math.min(FIRST_RECONNECT_DELAY * 2 ** Math.min(attempt - 1, 20), this.options.maxReconnectDelay)
-    return Math.round(delay * (0.8 + 0.2 * Math.random()))
-  }
-
   private readonly onError = (error: Error): void => {
     // Every failed reconnection attempt reports an error: remembered, logged once per outage (in transition()).
     this.lastError = error
@@ -240,12 +180,8 @@ export class RedisTopicAdapter implements TopicAdapter {
     const subscriberReady = subscriber.status === 'ready'
     const publisherCameBack = publisherReady && !this.publisherLive
     this.publisherLive = publisherReady
-    if (subscriberReady && !this.subscriberLive) {
-      this.subscriberLive = true
-      this.resubscribe()
-    } else if (!subscriberReady) {
-      this.subscriberLive = false
-    }
+    if (subscriberReady && !this.topics.live) this.topics.connected(subscriber)
+    else if (!subscriberReady) this.topics.disconnected()
     if (publisherCameBack) {
       this.publishErrorLogged = false
       const held = this.queue.length
@@ -368,64 +304,7 @@ export class RedisTopicAdapter implements TopicAdapter {
     }
   }
 
-  // Subscribing.
-
-  private subscribed (topic: string): boolean {
-    return this.topics.has(this.options.prefix + topic)
-  }
-
-  /**
-   * After the subscriber connection became ready: subscribe every topic with local
-   * subscribers, unsubscribe those left while it was down. A standalone connection gets the
-   * whole set (SUBSCRIBE is idempotent, and our connections start empty); a Cluster restores
-   * its own channels, so it gets only the difference (ioredis would otherwise track duplicates).
-   */
-  private resubscribe (): void {
-    const subscriber = this.subscriber as RedisClientLike
-    const toSubscribe: string[] = []
-    for (const topic of this.topics.values()) {
-      if (subscriber.isCluster !== true || !this.active.has(topic)) toSubscribe.push(topic)
-    }
-    const toUnsubscribe: string[] = []
-    for (const topic of this.active) if (!this.subscribed(topic)) toUnsubscribe.push(topic)
-    this.sendUnsubscribe(toUnsubscribe)
-    this.sendSubscribe(toSubscribe)
-  }
-
-  private sendSubscribe (topics: string[]): void {
-    for (const batch of this.batches(topics)) {
-      for (const topic of batch) this.active.add(topic)
-      const channels = batch.map((topic) => this.options.prefix + topic)
-      const subscriber = this.subscriber as RedisClientLike
-      const sent = this.options.sharded ? subscriber.ssubscribe(...channels) : subscriber.subscribe(...channels)
-      sent.catch((error: Error) => {
-        // Not subscribed after all: forget it, so the next resubscription sends it again.
-        for (const topic of batch) this.active.delete(topic)
-        this.reportSubscriptionError(error, 'subscribe', batch)
-      })
-    }
-  }
-
-  private sendUnsubscribe (topics: string[]): void {
-    for (const batch of this.batches(topics)) {
-      for (const topic of batch) this.active.delete(topic)
-      const channels = batch.map((topic) => this.options.prefix + topic)
-      const subscriber = this.subscriber as RedisClientLike
-      const sent = this.options.sharded ? subscriber.sunsubscribe(...channels) : subscriber.unsubscribe(...channels)
-      sent.catch((error: Error) => {
-        for (const topic of batch) if (!this.subscribed(topic)) this.active.add(topic)
-        this.reportSubscriptionError(error, 'unsubscribe', batch)
-      })
-    }
-  }
-
-  /** Commands of at most SUBSCRIBE_BATCH channels; one channel each for sharded commands on a Cluster (one slot per command). */
-  private * batches (topics: string[]): Generator<string[]> {
-    const size = this.options.sharded && this.subscriber?.isCluster === true ? 1 : SUBSCRIBE_BATCH
-    for (let at = 0; at < topics.length; at += size) yield topics.slice(at, at + size)
-  }
-
-  private reportSubscriptionError (error: Error, command: string, topics: string[]): void {
+  private readonly onSubscriptionRefused = (error: Error, command: string, topics: string[]): void => {
     // A connection that dropped mid-command is resubscribed when it is back; only a refusal
     // from a live connection (an ACL, a wrong slot) is worth a log line.
     if (this.state === 'closed' || this.subscriber?.status !== 'ready') return
@@ -441,7 +320,7 @@ export class RedisTopicAdapter implements TopicAdapter {
     const name = channel.toString()
     // Not a topic of ours: a channel of the user's on their subscriber, or a message in
     // flight when the last local subscriber left.
-    const topic = this.topics.get(name)
+    const topic = this.topics.topicOf(name)
     if (topic === undefined) return
     const kind = readEnvelope(message, this.id)
     if (kind === EnvelopeKind.Own) return
@@ -478,21 +357,14 @@ export class RedisTopicAdapter implements TopicAdapter {
     subscriber.removeListener(this.options.sharded ? 'smessageBuffer' : 'messageBuffer', this.onMessage)
     const ending: Array<Promise<void>> = []
     if (this.ownsSubscriber) {
-      ending.push(endConnection(subscriber))
+      ending.push(endConnection(subscriber, CLOSE_TIMEOUT))
     } else {
-      // Theirs: leave it connected, without our channels.
-      if (subscriber.status === 'ready' && this.active.size > 0) {
-        const channels = [...this.active].map((topic) => this.options.prefix + topic)
-        const sent = this.options.sharded
-          ? Promise.all(channels.map(async (channel) => await subscriber.sunsubscribe(channel)))
-          : subscriber.unsubscribe(...channels)
-        ending.push(withTimeout(sent.then(noop, noop), CLOSE_TIMEOUT))
-      }
-      this.active.clear()
+      // Theirs: leave it connected, without our channels and listeners.
+      ending.push(withTimeout(this.topics.leave(subscriber), CLOSE_TIMEOUT))
       this.detach(subscriber)
     }
-    if (this.ownsPublisher) ending.push(endConnection(publisher))
-    else if (publisher !== subscriber) this.detach(publisher)
+    if (this.ownsPublisher) ending.push(endConnection(publisher, CLOSE_TIMEOUT))
+    else this.detach(publisher)
     await Promise.all(ending)
     this.topics.clear()
     this.context = undefined
@@ -502,31 +374,4 @@ export class RedisTopicAdapter implements TopicAdapter {
     client.removeListener('error', this.onError)
     for (const event of ['ready', 'close', 'end', 'reconnecting']) client.removeListener(event, this.onStatus)
   }
-}
-
-/** Quits a connection the adapter opened (QUIT if it is up, else drops it) and resolves when it ended. */
-async function endConnection (client: RedisClientLike): Promise<void> {
-  if (client.status === 'end') return
-  if (client.status === 'reconnecting') {
-    // Between attempts there is no socket: disconnect() cancels the next attempt, and ioredis
-    // emits no 'end' for it.
-    client.disconnect()
-    return
-  }
-  const ended = new Promise<void>((resolve) => client.on('end', () => resolve()))
-  if (client.status === 'ready') {
-    client.quit().catch(() => client.disconnect())
-  } else {
-    client.disconnect()
-  }
-  await withTimeout(ended, CLOSE_TIMEOUT).then(() => {
-    if (client.status !== 'end') client.disconnect()
-  })
-}
-
-/** Resolves when `promise` does or after `ms`, whichever is first. */
-async function withTimeout (promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  await Promise.race([promise, new Promise<void>((resolve) => { timer = setTimeout(resolve, ms) })])
-  clearTimeout(timer)
 }
