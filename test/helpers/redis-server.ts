@@ -36,6 +36,7 @@ export interface Teardown {
 /** A RESP2 reply: simple and bulk strings as strings, integers as numbers, nil as null. */
 export type RespValue = string | number | null | RespValue[] | RespError
 
+/** An error reply from the server (returned, not thrown, so a test can assert on it). */
 export class RespError extends Error {}
 
 export interface RedisServerOptions {
