@@ -243,6 +243,13 @@ async function startRedis () {
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning'],
     { stdio: 'ignore' })
   const exited = new Promise((resolve) => child.once('exit', resolve))
+  // Interrupted or crashed: the server and its folder go with us.
+  const cleanUp = () => {
+    child.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+  }
+  process.once('exit', cleanUp)
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130))
   const url = `redis://127.0.0.1:${port}`
   // Ready when an adapter can connect to it.
   const deadline = Date.now() + 10_000
@@ -257,6 +264,7 @@ async function startRedis () {
   return {
     url,
     async stop () {
+      process.removeListener('exit', cleanUp)
       child.kill('SIGTERM')
       await exited
       rmSync(dir, { recursive: true, force: true })
