@@ -14,6 +14,9 @@ export { WebSocket, ReadyState, DEFAULT_CLOSE_TIMEOUT, connect, WebSocketHandsha
 export type { ClientOptions, PublishOptions, WebSocketMessage, BackpressurePolicy } from './connection/index.js'
 export type { WebSocketData, WebSocketEvents, WebSocketSendOptions, SendCallback } from './connection/index.js'
 export type { PerMessageDeflateOptions, ZlibDeflateOptions, ZlibInflateOptions } from './compression/index.js'
+export { memoryAdapter, MemoryBus, type MemoryAdapterOptions, type TopicAdapter, type TopicAdapterContext, type TopicAdapterLogger, type TopicAdapterState, type TopicAdapterStats } from './adapters/index.js'
+export { diagnosticsChannels } from './connection/index.js'
+export type { CloseInitiator, ConnectionOpenedMessage, ConnectionClosedMessage, MessageTrafficMessage, ProtocolErrorMessage, BackpressureMessage, HandshakeRefusedMessage } from './connection/index.js'
 export {
   CloseCode,
   Opcode,

@@ -63,8 +63,11 @@ export function acceptUpgrade (
   // `head` (bytes that came with the request) is read like any later chunk, once the
   // handler is ready: a close frame among them must not pre-empt the replies to the messages
   // in front of it (nothing may follow our close frame, RFC 6455 §5.5.1).
+  const route = request.routeOptions.url ?? request.url
   const ws = createWebSocket(socket, {
     role: 'server',
+    route,
+    counters: state.counters,
     head,
     protocol,
     maxMessageSize: options.maxMessageSize,
@@ -77,12 +80,12 @@ export function acceptUpgrade (
     perMessageDeflate: deflate === null
       ? undefined
       : { options: options.perMessageDeflate!, params: deflate.params, header: deflate.header, limiter: state.zlibLimiter(options.perMessageDeflate!.concurrencyLimit) },
-    onClosed: state.registry.remove,
+    onClosed: state.registry.removerFor(route),
     // The app's logger and the request id, not the request (or its child logger): a closure
     // over those would keep them alive for the connection's whole life.
     onUnhandledError: logUnhandled(fastify.log, request.id)
   })
-  state.registry.add(ws)
+  state.registry.add(ws, route)
   runHandler(fastify, state, ws, request, reply, handler)
   return undefined
 }

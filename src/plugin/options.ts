@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { BackpressurePolicy, WebSocket } from '../connection/index.js'
 import { resolvePerMessageDeflate, type PerMessageDeflateOptions, type ResolvedPerMessageDeflate } from '../compression/index.js'
+import type { TopicAdapter } from '../adapters/index.js'
 import { DEFAULT_CLOSE_TIMEOUT } from '../connection/index.js'
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../protocol/index.js'
 import { ConfigErrorCode, FastifyWebSocketConfigError, invalidOption } from './errors.js'
@@ -99,6 +100,13 @@ export interface WebSocketPluginOptions extends WebSocketConnectionOptions {
    * `request.log.error` and closes the socket with 1011 (no internal detail goes to the peer).
    */
   errorHandler?: WebSocketErrorHandler
+  /**
+   * Carries topics (`socket.subscribe`, `app.publish`) to the app's other instances:
+   * `redisAdapter()` from `fastify-websocket-native/redis`, or your own `TopicAdapter`. Started
+   * with the app, closed after its sockets. Plugin-wide only.
+   * @default memoryAdapter(): this instance only
+   */
+  adapter?: TopicAdapter
   /**
    * Replaces the default shutdown, which closes every open connection with 1001 when
    * `app.close()` runs and waits up to `closeTimeout` for them. Called once, as a `preClose` hook.

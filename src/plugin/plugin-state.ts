@@ -4,7 +4,8 @@ import type { ConnectionRegistry } from './connection-registry.js'
 import type { ResolvedConnectionOptions, WebSocketErrorHandler } from './options.js'
 import type { RouteMatcher } from './route-matcher.js'
 import type { HandshakeTimeouts } from './handshake-timeout.js'
-import type { HeartbeatScheduler, TopicRegistry } from '../connection/index.js'
+import type { HeartbeatScheduler, TopicRegistry, TrafficCounters } from '../connection/index.js'
+import type { TopicAdapter } from '../adapters/index.js'
 import type { ZlibConcurrencyLimiter } from '../compression/index.js'
 
 /** The raw socket and early bytes of an upgrade request while Fastify routes it. */
@@ -22,6 +23,12 @@ export interface PluginState {
   readonly handshakeTimeouts: HandshakeTimeouts
   /** The app's topics: `socket.subscribe()`, `app.publish()`. */
   readonly topics: TopicRegistry
+  /** Carries topics to the app's other instances (in-process by default). */
+  readonly adapter: TopicAdapter
+  /** Messages and bytes in and out, closes by code, for `stats()`. */
+  readonly counters: TrafficCounters
+  /** Upgrade requests answered with an HTTP error, by status, for `stats()`. */
+  readonly refusedByStatus: Map<number, number>
   /**
    * The thread-pool bound for permessage-deflate, one per distinct `concurrencyLimit` of this
    * plugin instance: the limit a user sets is exactly what applies to their routes.

@@ -10,7 +10,9 @@ import { RouteMatcher } from './route-matcher.js'
 import { createUpgradeListener } from './upgrade-listener.js'
 import { injectWS, type InjectWSHooks, type InjectWSOptions } from './inject-ws.js'
 import type { WebSocketServerView } from './types.js'
-import { HeartbeatScheduler, TopicRegistry, type PublishOptions, type WebSocketData } from '../connection/index.js'
+import { HeartbeatScheduler, TopicRegistry, TrafficCounters, type PublishOptions, type WebSocketData } from '../connection/index.js'
+import { collectStats } from './server-stats.js'
+import { resolveAdapter, wireAdapter } from './topic-adapter-setup.js'
 import { ZlibConcurrencyLimiter } from '../compression/index.js'
 import type { ResolvedConnectionOptions } from './options.js'
 
@@ -24,6 +26,9 @@ async function websocketPlugin (fastify: FastifyInstance, options: WebSocketPlug
     handshakeTimeouts: new HandshakeTimeouts(resolveHandshakeTimeout(options.handshakeTimeout)),
     upgrades: new WeakMap(),
     topics: new TopicRegistry(),
+    adapter: resolveAdapter(options.adapter),
+    counters: new TrafficCounters(),
+    refusedByStatus: new Map(),
     heartbeatFor: heartbeatPool(),
     zlibLimiter: zlibLimiterPool(),
     refusing: undefined
@@ -38,7 +43,8 @@ async function websocketPlugin (fastify: FastifyInstance, options: WebSocketPlug
       state.refusing ??= 'server is draining connections; try another instance'
       await state.registry.whenEmpty()
     },
-    publish: (topic, data, publishOptions) => state.topics.publish(topic, data, publishOptions)
+    publish: (topic, data, publishOptions) => state.topics.publish(topic, data, publishOptions),
+    stats: () => collectStats(state)
   }
   fastify.decorate('websocketServer', server)
   fastify.decorate('publish', function (topic: string, data: WebSocketData, publishOptions?: PublishOptions): number {
@@ -54,6 +60,7 @@ async function websocketPlugin (fastify: FastifyInstance, options: WebSocketPlug
     return injectWS(this, path, injectOptions, hooks)
   })
   fastify.addHook('onRoute', createRouteHook(state))
+  wireAdapter(fastify, state.adapter, state.topics)
 
   const onUpgrade = createUpgradeListener(fastify, state)
   fastify.server.on('upgrade', onUpgrade)

@@ -15,6 +15,7 @@ import type {
 import type { PublishOptions, WebSocket, WebSocketData } from '../connection/index.js'
 import type { WebSocketRouteOptions } from './options.js'
 import type { InjectWSHooks, InjectWSOptions } from './inject-ws.js'
+import type { WebSocketServerStats } from './server-stats.js'
 
 /** What `app.websocketServer` exposes. */
 export interface WebSocketServerView {
@@ -29,6 +30,11 @@ export interface WebSocketServerView {
   drain: () => Promise<void>
   /** Same as `app.publish`. */
   publish: (topic: string, data: WebSocketData, options?: PublishOptions) => number
+  /**
+   * A snapshot of this instance's connections and traffic: open connections per route,
+   * messages and bytes each way, closes by code, refused upgrades by status, the adapter's state.
+   */
+  stats: () => WebSocketServerStats
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import { destroyWhenFlushed, writeHttpErrorAndClose } from './http-error-response.js'
 import type { PluginState } from './plugin-state.js'
+import { recordRefusal } from './server-stats.js'
 
 /**
  * The server's 'upgrade' listener. It claims an upgrade when its path is a websocket route's
@@ -28,12 +29,14 @@ export function createUpgradeListener (fastify: FastifyInstance, state: PluginSt
     socket.on('error', destroyOnError)
 
     if (state.refusing !== undefined) {
+      recordRefusal(state, 503, request.url)
       writeHttpErrorAndClose(socket, 503, state.refusing)
       return
     }
     // §4.2.1 item 1: only GET can open a WebSocket. Checked here because a request of another
     // method would not reach the websocket route at all.
     if (request.method !== 'GET') {
+      recordRefusal(state, 400, request.url)
       writeHttpErrorAndClose(socket, 400, 'WebSocket handshake must use GET')
       return
     }
@@ -47,6 +50,7 @@ export function createUpgradeListener (fastify: FastifyInstance, state: PluginSt
     // response is ours, not the server's: without the `end()` the socket never finishes,
     // stays open, and `app.close()` waits for it forever.
     response.once('finish', () => {
+      recordRefusal(state, response.statusCode, request.url)
       response.detachSocket(socket as Socket)
       socket.end()
       destroyWhenFlushed(socket)
