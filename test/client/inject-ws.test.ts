@@ -7,8 +7,7 @@ import t from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import websocket, { WebSocketHandshakeError, type WebSocket, type WebSocketPluginOptions } from '../../src/index.js'
 import { EVENTS, EventLog, SIZES, WAIT, deferred, pattern, text, turn, until, withTimeout } from '../helpers/wait.js'
-
-interface Teardown { teardown: (fn: () => unknown) => void }
+import type { Teardown } from '../helpers/teardown.js'
 
 /** An app with the plugin and an echo route at /echo; never listens. Closed at teardown. */
 async function buildApp (t: Teardown, plugin: WebSocketPluginOptions = {}, setup?: (app: FastifyInstance) => void): Promise<FastifyInstance> {

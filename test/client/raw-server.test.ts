@@ -12,8 +12,7 @@ import {
   EVENTS, EventLog, OP, WAIT, closeBody, masked, parseFrames, turn, until, unmasked, withTimeout,
   type ParsedFrame
 } from '../helpers/wait.js'
-
-interface Teardown { teardown: (fn: () => unknown) => void }
+import type { Teardown } from '../helpers/teardown.js'
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
 const accept = (key: string): string => createHash('sha1').update(key + GUID).digest('base64')

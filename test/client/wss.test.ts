@@ -9,8 +9,9 @@ import { WebSocketServer } from 'ws'
 import { connect, type WebSocket } from '../../src/index.js'
 import { EVENTS, EventLog, WAIT, deferred, pattern, withTimeout } from '../helpers/wait.js'
 import { CERT, KEY } from '../helpers/tls.js'
+import type { Teardown } from '../helpers/teardown.js'
 
-async function secureServer (t: { teardown: (fn: () => unknown) => void }) {
+async function secureServer (t: Teardown) {
   const server = https.createServer({ key: KEY, cert: CERT })
   const wss = new WebSocketServer({ server })
   const alpn = deferred<string | false | null>()

@@ -7,16 +7,12 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import WsClient from 'ws'
 import websocket, { type WebSocketPluginOptions } from '../../src/index.js'
 import { DEFAULT_WAIT, withTimeout } from './raw-client.js'
+import type { Teardown } from './teardown.js'
 
 export { DEFAULT_WAIT, withTimeout, sleep } from './raw-client.js'
 
 /** Teardown's bound on `app.close()`: the longest close timeout tests use, plus margin. */
 export const CLOSE_BOUND = 7000
-
-/** What tap's `t` offers that the builder needs. */
-export interface Teardown {
-  teardown: (fn: () => unknown) => void
-}
 
 export interface BuildOptions {
   plugin?: WebSocketPluginOptions

@@ -17,7 +17,8 @@ import { isUtf8 } from 'node:buffer'
 import net from 'node:net'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Test } from 'tap'
-import { buildApp, type Teardown } from './app.js'
+import { buildApp } from './app.js'
+import type { Teardown } from './teardown.js'
 import { RawClient, buildFrame, decodeClose, parseFrame, sleep, withTimeout, OP, type Frame, type FrameSpec } from './raw-client.js'
 
 export { OP, sleep }

@@ -15,6 +15,7 @@
 import type { EventEmitter } from 'node:events'
 import { Duplex } from 'node:stream'
 import { createDuplexPair, createWebSocket, type WebSocketOptions } from '../../src/connection/index.js'
+import type { Teardown } from './teardown.js'
 
 /** Default bound for a wait, in milliseconds: generous, only there to turn a hang into a failure. */
 export const WAIT = 3000
@@ -130,11 +131,6 @@ export class EventLog {
 }
 
 // In-memory sockets and frames.
-
-/** What the helpers need of tap's `t`. */
-export interface Teardown {
-  teardown: (fn: () => unknown) => void
-}
 
 export const EVENTS = ['message', 'close', 'error', 'ping', 'pong'] as const
 
