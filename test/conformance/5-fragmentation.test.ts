@@ -7,7 +7,8 @@
  * octet" writes each byte in its own write.
  */
 import t from 'tap'
-import { FuzzPeer, OP, expectPong, expectText, frame, sleep, startEchoServer } from '../helpers/conformance.js'
+import { FuzzPeer, OP, expectPong, expectText, frame, startEchoServer } from '../helpers/conformance.js'
+import { sleep } from '../helpers/wait.js'
 
 const port = await startEchoServer(t)
 

@@ -11,7 +11,8 @@ import type { TLSSocket } from 'node:tls'
 import Fastify from 'fastify'
 import t from 'tap'
 import websocket, { connect, WebSocketHandshakeError, type WebSocket } from '../../src/index.js'
-import { OP, closePayload, frame, sleep, startRawServer, withTimeout, type RawServerConnection } from '../helpers/conformance.js'
+import { OP, closePayload, frame, startRawServer, type RawServerConnection } from '../helpers/conformance.js'
+import { sleep, withTimeout } from '../helpers/wait.js'
 import { decodeClose } from '../helpers/raw-client.js'
 
 const WAIT = 3000

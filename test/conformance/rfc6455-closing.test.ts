@@ -7,7 +7,8 @@
 import { Writable } from 'node:stream'
 import t from 'tap'
 import { buildApp } from '../helpers/app.js'
-import { ECHO_MAX_MESSAGE_SIZE, FuzzPeer, OP, closeFrame, expectText, frame, sleep, withTimeout } from '../helpers/conformance.js'
+import { ECHO_MAX_MESSAGE_SIZE, FuzzPeer, OP, closeFrame, expectText, frame } from '../helpers/conformance.js'
+import { sleep, withTimeout } from '../helpers/wait.js'
 import { RawClient, decodeClose } from '../helpers/raw-client.js'
 import type { WebSocket } from '../../src/index.js'
 

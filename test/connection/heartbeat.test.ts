@@ -1,7 +1,6 @@
 import t from 'tap'
 import { HeartbeatScheduler, WebSocket } from '../../src/connection/index.js'
-import { OP, masked, openPair, openRaw, until } from '../helpers/wait.js'
-import { sleep } from '../helpers/app.js'
+import { OP, masked, openPair, openRaw, until, sleep } from '../helpers/wait.js'
 
 function scheduler (pingInterval: number, pongTimeout: number, idleTimeout = Infinity): HeartbeatScheduler {
   return new HeartbeatScheduler({ pingInterval, pongTimeout, idleTimeout })

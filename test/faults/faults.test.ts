@@ -6,9 +6,9 @@ import v8 from 'node:v8'
 import vm from 'node:vm'
 import WsClient from 'ws'
 import type { WebSocket } from '../../src/index.js'
-import { buildApp, sleep, withTimeout } from '../helpers/app.js'
+import { buildApp } from '../helpers/app.js'
+import { sleep, withTimeout, until } from '../helpers/wait.js'
 import type { Teardown } from '../helpers/teardown.js'
-import { until } from '../helpers/wait.js'
 import { OP, RawClient, buildFrame, closeFrame, handshakeRequest } from '../helpers/raw-client.js'
 
 v8.setFlagsFromString('--expose-gc')

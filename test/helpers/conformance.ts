@@ -19,9 +19,10 @@ import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Test } from 'tap'
 import { buildApp } from './app.js'
 import type { Teardown } from './teardown.js'
-import { RawClient, buildFrame, decodeClose, parseFrame, sleep, withTimeout, OP, type Frame, type FrameSpec } from './raw-client.js'
+import { RawClient, buildFrame, decodeClose, parseFrame, OP, type Frame, type FrameSpec } from './raw-client.js'
+import { sleep, withTimeout } from './wait.js'
 
-export { OP, sleep }
+export { OP }
 
 /** The echo app's limit (example-app/echo.js): suites send 16 MiB messages. */
 export const ECHO_MAX_MESSAGE_SIZE = 64 * 1024 * 1024
@@ -284,9 +285,6 @@ function describeExpected (expected: ExpectedFrame): string {
   const payload = typeof expected.payload === 'string' ? Buffer.from(expected.payload, 'utf8') : expected.payload
   return `${names[expected.opcode] ?? `opcode ${expected.opcode}`} of ${payload.length} bytes`
 }
-
-/** Bounds a promise (re-exported for tests that wait on something else). */
-export { withTimeout }
 
 // --- A raw server, for the client side of the RFC -----------------------------------------
 

@@ -7,12 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto'
 import net from 'node:net'
-import { sleep, withTimeout } from './wait.js'
-
-/** Default bound for every wait in this helper, in milliseconds. */
-export const DEFAULT_WAIT = 3000
-
-export { sleep, withTimeout }
+import { WAIT, withTimeout } from './wait.js'
 
 /** A parsed HTTP response head (and body, when Content-Length says how long it is). */
 export interface HttpResponse {
@@ -267,7 +262,7 @@ export class RawClient {
   }
 
   /** Connects to `port` on 127.0.0.1 (or the port of a ws:// or http:// URL). */
-  static async connect (target: number | string, timeout = DEFAULT_WAIT): Promise<RawClient> {
+  static async connect (target: number | string, timeout = WAIT): Promise<RawClient> {
     const port = typeof target === 'number' ? target : Number(new URL(target).port)
     const socket = net.connect({ host: '127.0.0.1', port })
     const client = new RawClient(socket)
@@ -301,7 +296,7 @@ export class RawClient {
    * Without Content-Length, a non-101 response's body runs to the connection's end. Pass
    * `noBody` for the response to a HEAD request.
    */
-  async readResponse (timeout = DEFAULT_WAIT, options: { noBody?: boolean } = {}): Promise<HttpResponse> {
+  async readResponse (timeout = WAIT, options: { noBody?: boolean } = {}): Promise<HttpResponse> {
     const head = await this.waitFor(() => parseResponseHead(this.buffer), timeout, 'an HTTP response head')
     const { response, headLength } = head
     let bodyLength: number | undefined
@@ -322,7 +317,7 @@ export class RawClient {
   }
 
   /** Waits for the next complete frame and consumes it. Fails if the connection ends first. */
-  async readFrame (timeout = DEFAULT_WAIT): Promise<Frame> {
+  async readFrame (timeout = WAIT): Promise<Frame> {
     const parsed = await this.waitFor(() => {
       const result = parseFrame(this.buffer)
       if (result === null && (this.ended || this.closed)) {
@@ -335,7 +330,7 @@ export class RawClient {
   }
 
   /** Reads frames until a close frame, answering nothing; returns the close frame's body. */
-  async readClose (timeout = DEFAULT_WAIT): Promise<CloseBody & { frame: Frame, before: Frame[] }> {
+  async readClose (timeout = WAIT): Promise<CloseBody & { frame: Frame, before: Frame[] }> {
     const before: Frame[] = []
     const deadline = Date.now() + timeout
     for (;;) {
@@ -346,17 +341,17 @@ export class RawClient {
   }
 
   /** Resolves when the server has closed the TCP connection (our side then closes too). */
-  async waitClosed (timeout = DEFAULT_WAIT): Promise<void> {
+  async waitClosed (timeout = WAIT): Promise<void> {
     await withTimeout(this.closedPromise, timeout, 'the server to close the TCP connection')
   }
 
   /** Resolves when the server's FIN arrived (or the socket closed). */
-  async waitEnded (timeout = DEFAULT_WAIT): Promise<void> {
+  async waitEnded (timeout = WAIT): Promise<void> {
     await this.waitFor(() => (this.ended || this.closed ? true : null), timeout, 'the server FIN')
   }
 
   /** Opens a connection and completes a valid handshake on `path`; returns the 101 response. */
-  static async open (target: number | string, path = '/', spec: HandshakeSpec = {}, timeout = DEFAULT_WAIT): Promise<{ client: RawClient, response: HttpResponse }> {
+  static async open (target: number | string, path = '/', spec: HandshakeSpec = {}, timeout = WAIT): Promise<{ client: RawClient, response: HttpResponse }> {
     const client = await RawClient.connect(target, timeout)
     client.write(handshakeRequest({ ...spec, path }))
     const response = await client.readResponse(timeout)

@@ -3,7 +3,8 @@
  * delivered in order, never lost.
  */
 import t from 'tap'
-import { buildApp, closeEvent, deferred, nextMessage, openWs, sleep } from '../helpers/app.js'
+import { buildApp, closeEvent, nextMessage, openWs } from '../helpers/app.js'
+import { deferred, sleep } from '../helpers/wait.js'
 import { RawClient, buildFrame, handshakeRequest, OP } from '../helpers/raw-client.js'
 
 t.test('messages sent on open reach an async handler that listens after 50 ms', async (t) => {

@@ -5,7 +5,8 @@
 import t from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import websocket, { type WebSocketPluginOptions } from '../../src/index.js'
-import { buildApp, openWs, withTimeout } from '../helpers/app.js'
+import { buildApp, openWs } from '../helpers/app.js'
+import { withTimeout } from '../helpers/wait.js'
 import type { Teardown } from '../helpers/teardown.js'
 
 /**

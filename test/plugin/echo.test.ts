@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import type { WebSocket } from '../../src/index.js'
-import { buildApp, closeEvent, deferred, nextMessage, openWs } from '../helpers/app.js'
+import { buildApp, closeEvent, nextMessage, openWs } from '../helpers/app.js'
+import { deferred } from '../helpers/wait.js'
 
 const MiB = 1024 * 1024
 const SIZES: Array<[string, number]> = [

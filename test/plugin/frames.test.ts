@@ -4,7 +4,8 @@
  * handshake and control frames seen on the wire.
  */
 import t from 'tap'
-import { buildApp, deferred } from '../helpers/app.js'
+import { buildApp } from '../helpers/app.js'
+import { deferred } from '../helpers/wait.js'
 import { RawClient, buildFrame, closeFrame, OP } from '../helpers/raw-client.js'
 
 const MAX = 1024

@@ -1,7 +1,8 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import websocket from '../../src/index.js'
-import { buildApp, sleep } from '../helpers/app.js'
+import { buildApp } from '../helpers/app.js'
+import { sleep } from '../helpers/wait.js'
 import { RawClient, OP, buildFrame, handshakeRequest } from '../helpers/raw-client.js'
 
 t.test('a client that sends its handshake one byte at a time is cut off after handshakeTimeout', async (t) => {

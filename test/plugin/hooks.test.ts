@@ -4,7 +4,8 @@
  */
 import t from 'tap'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { buildApp, deferred, openWs, sleep } from '../helpers/app.js'
+import { buildApp, openWs } from '../helpers/app.js'
+import { deferred, sleep } from '../helpers/wait.js'
 import { RawClient, buildFrame, computeAccept, handshakeRequest, OP } from '../helpers/raw-client.js'
 
 for (const hook of ['onRequest', 'preValidation', 'preHandler'] as const) {

@@ -6,7 +6,8 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import t from 'tap'
-import { buildApp, deferred, nextMessage, openWs, sleep } from '../helpers/app.js'
+import { buildApp, nextMessage, openWs } from '../helpers/app.js'
+import { deferred, sleep } from '../helpers/wait.js'
 import { RawClient, buildFrame, handshakeRequest, OP } from '../helpers/raw-client.js'
 
 /** A plain HTTP/1.1 request that asks the server to close afterwards. */

@@ -3,8 +3,8 @@
 import t from 'tap'
 import net from 'node:net'
 import { connect, type WebSocket } from '../../src/index.js'
-import { buildApp, sleep, withTimeout } from '../helpers/app.js'
-import { until } from '../helpers/wait.js'
+import { buildApp } from '../helpers/app.js'
+import { sleep, withTimeout, until } from '../helpers/wait.js'
 import { OP, RawClient, buildFrame, handshakeRequest } from '../helpers/raw-client.js'
 
 

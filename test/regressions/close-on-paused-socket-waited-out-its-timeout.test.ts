@@ -5,7 +5,8 @@
  */
 import t from 'tap'
 import type { WebSocket } from '../../src/index.js'
-import { buildApp, closeEvent, deferred, openWs } from '../helpers/app.js'
+import { buildApp, closeEvent, openWs } from '../helpers/app.js'
+import { deferred } from '../helpers/wait.js'
 
 const CLOSE_TIMEOUT = 5000
 
