@@ -4,18 +4,12 @@
  * with a body, no Upgrade header, an extension, a timeout) reject `connect`, and that a masked
  * server frame fails the connection with 1002.
  */
-import { createHash } from 'node:crypto'
 import net from 'node:net'
 import t from 'tap'
 import { connect, WebSocketHandshakeError, WebSocketProtocolError, type WebSocket } from '../../src/index.js'
-import {
-  EVENTS, EventLog, OP, WAIT, closeBody, masked, parseFrames, turn, until, unmasked, withTimeout,
-  type ParsedFrame
-} from '../helpers/wait.js'
+import { EVENTS, EventLog, WAIT, turn, until, withTimeout } from '../helpers/wait.js'
+import { OP, closeBody, clientFrame, parseFrames, serverFrame, type ParsedFrame, computeAccept } from '../helpers/frames.js'
 import type { Teardown } from '../helpers/teardown.js'
-
-const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
-const accept = (key: string): string => createHash('sha1').update(key + GUID).digest('base64')
 
 /** One connection to the raw server: the request it got, and the bytes after it. */
 interface RawConnection {
@@ -70,7 +64,7 @@ async function rawServer (t: Teardown, onRequest: (connection: RawConnection) =>
           'HTTP/1.1 101 Switching Protocols',
           'Upgrade: websocket',
           'Connection: Upgrade',
-          `Sec-WebSocket-Accept: ${accept(key)}`,
+          `Sec-WebSocket-Accept: ${computeAccept(key)}`,
           ...extra
         ].join('\r\n') + '\r\n\r\n',
         ended: () => ended
@@ -141,7 +135,7 @@ t.test('the request is a valid opening handshake with our headers, path and quer
 t.test('a wrong Sec-WebSocket-Accept -> WebSocketHandshakeError', async (t) => {
   const { url } = await rawServer(t, (c) => {
     c.socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-      `Sec-WebSocket-Accept: ${accept('AAAAAAAAAAAAAAAAAAAAAA==')}\r\n\r\n`)
+      `Sec-WebSocket-Accept: ${computeAccept('AAAAAAAAAAAAAAAAAAAAAA==')}\r\n\r\n`)
   })
   const error = await rejection(connect(url))
   t.type(error, WebSocketHandshakeError)
@@ -151,7 +145,7 @@ t.test('a wrong Sec-WebSocket-Accept -> WebSocketHandshakeError', async (t) => {
 
 t.test('a 101 with no Upgrade header, or with an extension we did not offer -> rejects', async (t) => {
   const cases: Array<[string, (c: RawConnection) => string]> = [
-    ['no Upgrade', (c) => `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept(c.key)}\r\n\r\n`],
+    ['no Upgrade', (c) => `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${computeAccept(c.key)}\r\n\r\n`],
     ['an extension', (c) => c.switching(['Sec-WebSocket-Extensions: permessage-deflate'])],
     ['a subprotocol when none was offered', (c) => c.switching(['Sec-WebSocket-Protocol: chat'])],
     ['garbage instead of HTTP', () => 'SSH-2.0-OpenSSH\r\n\r\n']
@@ -223,7 +217,7 @@ t.test('a masked frame from the server fails the client with 1002', async (t) =>
   const socket = await withTimeout(connect(url), WAIT, 'connect')
   t.teardown(() => socket.terminate())
   const log = new EventLog(socket, EVENTS)
-  connection!.socket.write(masked(OP.TEXT, 'masked by a server'))
+  connection!.socket.write(clientFrame(OP.TEXT, 'masked by a server'))
   const [error] = await log.nth('error') as [WebSocketProtocolError]
   t.type(error, WebSocketProtocolError)
   t.equal(error.code, 'WS_ERR_UNEXPECTED_MASK')
@@ -245,7 +239,7 @@ t.test('a masked frame from the server fails the client with 1002', async (t) =>
 t.test('frames sent together with the 101 reach listeners attached after connect resolves', async (t) => {
   const { url } = await rawServer(t, (c) => {
     // One write: the greeting arrives in the same TCP segment as the 101.
-    c.socket.write(Buffer.concat([Buffer.from(c.switching()), unmasked(OP.TEXT, 'welcome'), unmasked(OP.PING, 'hi')]))
+    c.socket.write(Buffer.concat([Buffer.from(c.switching()), serverFrame(OP.TEXT, 'welcome'), serverFrame(OP.PING, 'hi')]))
   })
   const socket = await withTimeout(connect(url), WAIT, 'connect')
   t.teardown(() => socket.terminate())
@@ -261,7 +255,7 @@ t.test('a close frame sent together with the 101 is reported with its code', asy
   let connection: RawConnection | undefined
   const { url } = await rawServer(t, (c) => {
     connection = c
-    c.socket.write(Buffer.concat([Buffer.from(c.switching()), unmasked(OP.CLOSE, closeBody(4003, 'go away'))]))
+    c.socket.write(Buffer.concat([Buffer.from(c.switching()), serverFrame(OP.CLOSE, closeBody(4003, 'go away'))]))
     // §7.1.1: the server closes TCP once the client has answered (the client waits for it).
     void c.waitFrames(1).then(() => c.socket.end())
   })
@@ -293,7 +287,7 @@ t.test('the server closes the TCP connection without a close frame: 1006', async
 
 t.test('a 101 that arrives a few bytes at a time is assembled', async (t) => {
   const { url } = await rawServer(t, (c) => {
-    const response = Buffer.concat([Buffer.from(c.switching()), unmasked(OP.TEXT, 'after a slow 101')])
+    const response = Buffer.concat([Buffer.from(c.switching()), serverFrame(OP.TEXT, 'after a slow 101')])
     let offset = 0
     const drip = (): void => {
       if (c.socket.destroyed || offset >= response.length) return

@@ -11,9 +11,9 @@ import type { TLSSocket } from 'node:tls'
 import Fastify from 'fastify'
 import t from 'tap'
 import websocket, { connect, WebSocketHandshakeError, type WebSocket } from '../../src/index.js'
-import { OP, closePayload, frame, startRawServer, type RawServerConnection } from '../helpers/conformance.js'
+import { OP, closeBody, clientFrame, decodeClose, serverFrame } from '../helpers/frames.js'
+import { startRawServer, type RawServerConnection } from '../helpers/conformance.js'
 import { sleep, withTimeout } from '../helpers/wait.js'
-import { decodeClose } from '../helpers/raw-client.js'
 
 const WAIT = 3000
 
@@ -203,7 +203,7 @@ t.test('5.1 / 5.3 / 10.3 every client frame is masked, each with a fresh key', a
 
 t.test('5.1 / 7.1.7 a masked frame from the server fails the client with 1002: masked close frame, nothing more processed, TCP closed', async (t) => {
   const { c, events } = await openClient(t)
-  c.write(Buffer.concat([frame(OP.TEXT, 'masked by the server'), frame(OP.TEXT, 'after', { mask: false }), frame(OP.PING, 'after', { mask: false })]))
+  c.write(Buffer.concat([clientFrame(OP.TEXT, 'masked by the server'), serverFrame(OP.TEXT, 'after'), serverFrame(OP.PING, 'after')]))
   const f = await c.readFrame()
   t.same([f.opcode, f.masked, decodeClose(f.payload).code], [OP.CLOSE, true, 1002])
   await c.waitEnded()
@@ -213,14 +213,14 @@ t.test('5.1 / 7.1.7 a masked frame from the server fails the client with 1002: m
 })
 
 for (const [label, bytes, code] of [
-  ['an RSV1 bit (no extension negotiated)', frame(OP.TEXT, 'x', { mask: false, rsv: 4 }), 1002],
-  ['reserved opcode 3', frame(0x3, 'x', { mask: false }), 1002],
-  ['reserved control opcode 0xB', frame(0xb, '', { mask: false }), 1002],
-  ['a fragmented ping', frame(OP.PING, 'x', { mask: false, fin: false }), 1002],
-  ['a continuation with no message', frame(OP.CONT, 'x', { mask: false }), 1002],
-  ['invalid UTF-8 in a text message', frame(OP.TEXT, Buffer.from([0xed, 0xa0, 0x80]), { mask: false }), 1007],
-  ['invalid UTF-8 in the first fragment (fail fast)', frame(OP.TEXT, Buffer.from([0x61, 0xc0]), { mask: false, fin: false }), 1007],
-  ['a close frame with code 1005', frame(OP.CLOSE, closePayload(1005), { mask: false }), 1002]
+  ['an RSV1 bit (no extension negotiated)', serverFrame(OP.TEXT, 'x', { rsv1: true }), 1002],
+  ['reserved opcode 3', serverFrame(0x3, 'x'), 1002],
+  ['reserved control opcode 0xB', serverFrame(0xb, ''), 1002],
+  ['a fragmented ping', serverFrame(OP.PING, 'x', { fin: false }), 1002],
+  ['a continuation with no message', serverFrame(OP.CONT, 'x'), 1002],
+  ['invalid UTF-8 in a text message', serverFrame(OP.TEXT, Buffer.from([0xed, 0xa0, 0x80])), 1007],
+  ['invalid UTF-8 in the first fragment (fail fast)', serverFrame(OP.TEXT, Buffer.from([0x61, 0xc0]), { fin: false }), 1007],
+  ['a close frame with code 1005', serverFrame(OP.CLOSE, closeBody(1005)), 1002]
 ] as Array<[string, Buffer, number]>) {
   t.test(`5.2 / 8.1 ${label} from the server fails the client with ${code}`, async (t) => {
     const { c } = await openClient(t)
@@ -233,9 +233,9 @@ for (const [label, bytes, code] of [
 t.test('5.4 / 6.2 the client joins fragmented messages with a ping in between and answers the ping first', async (t) => {
   const { c, events } = await openClient(t)
   c.write(Buffer.concat([
-    frame(OP.TEXT, 'frag', { mask: false, fin: false }),
-    frame(OP.PING, 'mid', { mask: false }),
-    frame(OP.CONT, 'ment', { mask: false })
+    serverFrame(OP.TEXT, 'frag', { fin: false }),
+    serverFrame(OP.PING, 'mid'),
+    serverFrame(OP.CONT, 'ment')
   ]))
   const pong = await c.readFrame()
   t.same([pong.opcode, pong.masked, pong.payload.toString()], [OP.PONG, true, 'mid'])
@@ -247,7 +247,7 @@ t.test('5.4 / 6.2 the client joins fragmented messages with a ping in between an
 t.test('5.5.2 the client answers a ping with a masked pong carrying the same payload', async (t) => {
   const { c } = await openClient(t)
   const payload = Buffer.from(Array.from({ length: 125 }, (_, i) => i))
-  c.write(frame(OP.PING, payload, { mask: false }))
+  c.write(serverFrame(OP.PING, payload))
   const f = await c.readFrame()
   t.same([f.opcode, f.masked, f.fin], [OP.PONG, true, true])
   t.ok(f.payload.equals(payload), 'identical application data')
@@ -255,7 +255,7 @@ t.test('5.5.2 the client answers a ping with a masked pong carrying the same pay
 
 t.test('5.5.2 after the server\'s close frame the client does not answer a ping (and sends no second close)', async (t) => {
   const { c } = await openClient(t)
-  c.write(Buffer.concat([frame(OP.CLOSE, closePayload(1000), { mask: false }), frame(OP.PING, 'too late', { mask: false })]))
+  c.write(Buffer.concat([serverFrame(OP.CLOSE, closeBody(1000)), serverFrame(OP.PING, 'too late')]))
   const f = await c.readFrame()
   t.same([f.opcode, decodeClose(f.payload).code], [OP.CLOSE, 1000])
   await sleep(100)
@@ -264,7 +264,7 @@ t.test('5.5.2 after the server\'s close frame the client does not answer a ping 
 
 t.test('5.5.1 the server closes first: the client answers with a masked close frame echoing the code', async (t) => {
   const { c, events } = await openClient(t)
-  c.write(frame(OP.CLOSE, closePayload(1001, 'going away'), { mask: false }))
+  c.write(serverFrame(OP.CLOSE, closeBody(1001, 'going away')))
   const f = await c.readFrame()
   t.same([f.opcode, f.masked, decodeClose(f.payload).code], [OP.CLOSE, true, 1001], 'close echoed with the same code')
   c.socket.end()
@@ -275,7 +275,7 @@ t.test('5.5.1 the server closes first: the client answers with a masked close fr
 
 t.test('7.1.1 the server closes first: after echoing the close the client waits for the server to close TCP', async (t) => {
   const { c, events } = await openClient(t)
-  c.write(frame(OP.CLOSE, closePayload(1001), { mask: false }))
+  c.write(serverFrame(OP.CLOSE, closeBody(1001)))
   await c.readFrame()
   await sleep(150)
   t.equal(c.ended, false, 'the client has not closed TCP: it waits for the server (SHOULD, §5.5.1 and §7.1.1)')
@@ -289,7 +289,7 @@ t.test('7.1.2 the client starts the close: a masked close frame with its code an
   socket.close(4000, 'client done')
   const f = await c.readFrame()
   t.same([f.opcode, f.masked, decodeClose(f.payload)], [OP.CLOSE, true, { code: 4000, reason: 'client done' }])
-  c.write(frame(OP.CLOSE, closePayload(4000), { mask: false }))
+  c.write(serverFrame(OP.CLOSE, closeBody(4000)))
   c.socket.end()
   await until(() => events.some((e) => e[0] === 'close'), 'the close event')
   t.equal(events.find((e) => e[0] === 'close')![1], 4000)
@@ -299,7 +299,7 @@ t.test('7.1.1 the client starts the close: after the reply it waits for the serv
   const { socket, c, events } = await openClient(t, { closeTimeout: 2000 })
   socket.close(4000)
   await c.readFrame()
-  c.write(frame(OP.CLOSE, closePayload(4000), { mask: false }))
+  c.write(serverFrame(OP.CLOSE, closeBody(4000)))
   await sleep(150)
   t.equal(c.ended, false, 'the client has not closed TCP: it waits for the server (SHOULD, §5.5.1 and §7.1.1)')
   c.socket.end()
@@ -312,7 +312,7 @@ t.test('5.5.1 / 7.1.1 a server that never closes TCP: the client closes it itsel
   c.socket.allowHalfOpen = true
   socket.close(1000)
   await c.readFrame()
-  c.write(frame(OP.CLOSE, closePayload(1000), { mask: false }))
+  c.write(serverFrame(OP.CLOSE, closeBody(1000)))
   await c.waitEnded(WAIT)
   await until(() => events.some((e) => e[0] === 'close'), 'the close event')
   t.equal(events.find((e) => e[0] === 'close')![1], 1000, 'a clean close with the server code')
@@ -358,7 +358,7 @@ t.test('5.6 the client cannot send invalid UTF-8 as text (TypeError, nothing sen
 
 t.test('10.4 the client limits incoming messages: a frame announcing more than maxMessageSize fails with 1009 from the header alone', async (t) => {
   const { c, events } = await openClient(t, { maxMessageSize: 100 })
-  c.write(frame(OP.BINARY, Buffer.alloc(101), { mask: false }).subarray(0, 2))
+  c.write(serverFrame(OP.BINARY, Buffer.alloc(101)).subarray(0, 2))
   const f = await c.readFrame()
   t.same([f.opcode, f.masked, decodeClose(f.payload).code], [OP.CLOSE, true, 1009])
   t.equal(events.filter((e) => e[0] === 'message').length, 0)

@@ -1,7 +1,8 @@
 import t from 'tap'
 import { Duplex } from 'node:stream'
 import { WebSocket, createWebSocket } from '../../src/connection/index.js'
-import { parseFrames, turn } from '../helpers/wait.js'
+import { parseFrames } from '../helpers/frames.js'
+import { turn } from '../helpers/wait.js'
 
 /** A transport whose writes complete only when the test says so (a slow reader). */
 class SlowPeer extends Duplex {

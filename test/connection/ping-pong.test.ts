@@ -4,7 +4,8 @@
  */
 import t from 'tap'
 import { WebSocket } from '../../src/connection/index.js'
-import { turn, OP, masked, openPair, openRaw } from '../helpers/wait.js'
+import { turn, openPair, openRaw } from '../helpers/wait.js'
+import { OP, clientFrame } from '../helpers/frames.js'
 
 t.test('a ping is answered with a pong carrying the same payload, both ways', async (t) => {
   const { server, client, serverLog, clientLog } = openPair(t)
@@ -36,7 +37,7 @@ t.test('ping with no payload, and with the largest allowed (125 bytes)', async (
 
 t.test('the automatic pong goes out on the wire with the same bytes', async (t) => {
   const { peer, received, log } = openRaw(t)
-  peer.write(masked(OP.PING, 'are you there'))
+  peer.write(clientFrame(OP.PING, 'are you there'))
   const [pong] = await received.waitFrames(1)
   t.equal(pong.opcode, OP.PONG)
   t.equal(pong.fin, true)

@@ -9,7 +9,8 @@ import type { WebSocket } from '../../src/index.js'
 import { buildApp } from '../helpers/app.js'
 import { sleep, withTimeout, until } from '../helpers/wait.js'
 import type { Teardown } from '../helpers/teardown.js'
-import { OP, RawClient, buildFrame, closeFrame, handshakeRequest } from '../helpers/raw-client.js'
+import { OP, buildFrame, closeFrame } from '../helpers/frames.js'
+import { RawClient, handshakeRequest } from '../helpers/raw-client.js'
 
 v8.setFlagsFromString('--expose-gc')
 const gc = vm.runInNewContext('gc') as () => void

@@ -12,17 +12,15 @@
  *
  * Every wait is bounded.
  */
-import { createHash } from 'node:crypto'
 import { isUtf8 } from 'node:buffer'
 import net from 'node:net'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Test } from 'tap'
 import { buildApp } from './app.js'
 import type { Teardown } from './teardown.js'
-import { RawClient, buildFrame, decodeClose, parseFrame, OP, type Frame, type FrameSpec } from './raw-client.js'
+import { OP, closeFrame, computeAccept, decodeClose, parseFrame, show, type ParsedFrame } from './frames.js'
+import { RawClient } from './raw-client.js'
 import { sleep, withTimeout } from './wait.js'
-
-export { OP }
 
 /** The echo app's limit (example-app/echo.js): suites send 16 MiB messages. */
 export const ECHO_MAX_MESSAGE_SIZE = 64 * 1024 * 1024
@@ -55,24 +53,6 @@ export async function startEchoServer (t: Teardown): Promise<number> {
   return port
 }
 
-/** A masked client frame; `rsv` is the suite's 3-bit RSV value (4 = RSV1, 2 = RSV2, 1 = RSV3). */
-export function frame (opcode: number, payload: Buffer | string = '', options: Omit<FrameSpec, 'opcode' | 'payload'> & { rsv?: number } = {}): Buffer {
-  const { rsv = 0, ...rest } = options
-  return buildFrame({ rsv1: (rsv & 4) !== 0, rsv2: (rsv & 2) !== 0, rsv3: (rsv & 1) !== 0, ...rest, opcode, payload })
-}
-
-/** A close frame body: the 2-byte code, then the reason bytes. */
-export function closePayload (code: number, reason: Buffer | string = ''): Buffer {
-  const head = Buffer.alloc(2)
-  head.writeUInt16BE(code)
-  return Buffer.concat([head, typeof reason === 'string' ? Buffer.from(reason, 'utf8') : reason])
-}
-
-/** A masked close frame with `code` (and reason), or an empty one. */
-export function closeFrame (code?: number, reason: Buffer | string = ''): Buffer {
-  return frame(OP.CLOSE, code === undefined ? Buffer.alloc(0) : closePayload(code, reason))
-}
-
 /** Cuts `data` into pieces of `size` bytes (the last may be shorter). */
 export function chop (data: Buffer, size: number): Buffer[] {
   const pieces: Buffer[] = []
@@ -88,11 +68,6 @@ export function repeated (unit: string | Buffer, length: number): Buffer {
   return out
 }
 
-/** Hex without separators: hex('ce ba') or hex('ceba'). */
-export function hex (text: string): Buffer {
-  return Buffer.from(text.replace(/\s+/g, ''), 'hex')
-}
-
 /** What a received frame is compared by: short payloads as hex, long ones by length and hash. */
 export interface FrameSummary {
   fin: boolean
@@ -102,12 +77,7 @@ export interface FrameSummary {
   payload: string
 }
 
-export function describePayload (payload: Buffer): string {
-  if (payload.length <= 64) return `hex:${payload.toString('hex')}`
-  return `${payload.length} bytes sha1:${createHash('sha1').update(payload).digest('hex')}`
-}
-
-export function summarize (f: Frame): FrameSummary {
+export function summarize (f: ParsedFrame): FrameSummary {
   return {
     fin: f.fin,
     rsv: (f.rsv1 ? 4 : 0) | (f.rsv2 ? 2 : 0) | (f.rsv3 ? 1 : 0),
@@ -115,7 +85,7 @@ export function summarize (f: Frame): FrameSummary {
     masked: f.masked,
     payload: f.opcode === OP.CLOSE && f.payload.length >= 2
       ? `close ${f.payload.readUInt16BE(0)} ${JSON.stringify(f.payload.subarray(2).toString('utf8'))}`
-      : describePayload(f.payload)
+      : show(f.payload)
   }
 }
 
@@ -131,7 +101,7 @@ export const expectPong = (payload: Buffer | string = ''): ExpectedFrame => ({ o
 
 function expectedSummary (expected: ExpectedFrame): FrameSummary {
   const payload = typeof expected.payload === 'string' ? Buffer.from(expected.payload, 'utf8') : expected.payload
-  return { fin: true, rsv: 0, opcode: expected.opcode, masked: false, payload: describePayload(payload) }
+  return { fin: true, rsv: 0, opcode: expected.opcode, masked: false, payload: show(payload) }
 }
 
 /**
@@ -186,10 +156,10 @@ export class FuzzPeer {
   }
 
   /** Reads exactly these frames, in order, each final, unmasked and without RSV bits. */
-  async expectFrames (expected: readonly ExpectedFrame[], timeout = FRAME_WAIT): Promise<Frame[]> {
-    const got: Frame[] = []
+  async expectFrames (expected: readonly ExpectedFrame[], timeout = FRAME_WAIT): Promise<ParsedFrame[]> {
+    const got: ParsedFrame[] = []
     for (let i = 0; i < expected.length; i++) {
-      let f: Frame
+      let f: ParsedFrame
       try {
         f = await this.client.readFrame(timeout)
       } catch (error) {
@@ -218,7 +188,7 @@ export class FuzzPeer {
    */
   async expectFailure (code: number, timeout = FRAME_WAIT): Promise<void> {
     const t = this.t
-    let f: Frame
+    let f: ParsedFrame
     try {
       f = await this.client.readFrame(timeout)
     } catch (error) {
@@ -266,8 +236,8 @@ export class FuzzPeer {
     this.t.equal(this.client.pending.length, 0, 'no bytes after the close frame')
   }
 
-  private async expectFramesRaw (n: number, timeout: number): Promise<Frame[]> {
-    const out: Frame[] = []
+  private async expectFramesRaw (n: number, timeout: number): Promise<ParsedFrame[]> {
+    const out: ParsedFrame[] = []
     for (let i = 0; i < n; i++) {
       try {
         out.push(await this.client.readFrame(timeout))
@@ -329,7 +299,7 @@ export class RawServerConnection {
   /** The lines of a valid 101 for this request's key, plus `extra` header lines. */
   switching (extra: string[] = []): string {
     return ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade',
-      `Sec-WebSocket-Accept: ${acceptFor(this.key)}`, ...extra].join('\r\n') + '\r\n\r\n'
+      `Sec-WebSocket-Accept: ${computeAccept(this.key)}`, ...extra].join('\r\n') + '\r\n\r\n'
   }
 
   write (data: Buffer | string): void {
@@ -337,14 +307,14 @@ export class RawServerConnection {
   }
 
   /** The next frame the client sent (unmasked, with its mask key), consumed. */
-  async readFrame (timeout = FRAME_WAIT): Promise<Frame & { maskKey: Buffer | null }> {
-    let parsed: { frame: Frame, length: number } | null = null
+  async readFrame (timeout = FRAME_WAIT): Promise<ParsedFrame> {
+    let parsed: { frame: ParsedFrame, length: number } | null = null
     await this.waitFor(() => {
-      parsed = this.headDone ? parseFrameWithKey(this.buffer) : null
+      parsed = this.headDone ? parseFrame(this.buffer) : null
       if (parsed === null && this.ended) throw new Error('the client closed before sending a complete frame')
       return parsed !== null
     }, timeout, 'a client frame')
-    const { frame: f, length } = parsed as unknown as { frame: Frame & { maskKey: Buffer | null }, length: number }
+    const { frame: f, length } = parsed as unknown as { frame: ParsedFrame, length: number }
     this.buffer = this.buffer.subarray(length)
     return f
   }
@@ -388,22 +358,6 @@ export class RawServerConnection {
   private wake (): void {
     for (const waiter of [...this.waiters]) waiter()
   }
-}
-
-/** base64(SHA-1(key + GUID)) (RFC 6455 §4.2.2), computed here independently of src/. */
-export function acceptFor (key: string): string {
-  return createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64')
-}
-
-function parseFrameWithKey (data: Buffer): { frame: Frame & { maskKey: Buffer | null }, length: number } | null {
-  const parsed = parseFrame(data)
-  if (parsed === null) return null
-  let maskKey: Buffer | null = null
-  if (parsed.frame.masked) {
-    const offset = parsed.frame.headerLength - 4
-    maskKey = Buffer.from(data.subarray(offset, offset + 4))
-  }
-  return { frame: { ...parsed.frame, maskKey }, length: parsed.length }
 }
 
 /**

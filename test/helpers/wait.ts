@@ -6,8 +6,6 @@
  *   it settles.
  * - An in-memory socket pair, and a raw peer that records every byte the socket under test
  *   writes.
- * - A frame builder and reader written independently of src/protocol, so the two check each
- *   other.
  *
  * (They live here, in test/helpers/, because tap runs every file of a test directory it is
  * given, and excludes only this folder.)
@@ -15,6 +13,7 @@
 import type { EventEmitter } from 'node:events'
 import { Duplex } from 'node:stream'
 import { createDuplexPair, createWebSocket, type WebSocketOptions } from '../../src/connection/index.js'
+import { parseFrames, type ParsedFrame } from './frames.js'
 import type { Teardown } from './teardown.js'
 
 /** Default bound for a wait, in milliseconds: generous, only there to turn a hang into a failure. */
@@ -188,108 +187,6 @@ export class ByteSink {
     await until(() => this.frames.length >= n, ms, `${n} frame(s) from the socket under test`)
     return this.frames
   }
-}
-
-/** Wire opcodes, repeated here so the tests do not depend on the code under test. */
-export const OP = { CONT: 0x0, TEXT: 0x1, BINARY: 0x2, CLOSE: 0x8, PING: 0x9, PONG: 0xa } as const
-
-export interface FrameSpec {
-  opcode: number
-  payload?: Buffer | string
-  /** @default true */
-  fin?: boolean
-  /** A 4-byte key (a client's frame), or null for an unmasked (server) frame. */
-  mask: Buffer | null
-}
-
-/** Builds one frame with the minimal length encoding. */
-export function buildFrame (spec: FrameSpec): Buffer {
-  const payload = typeof spec.payload === 'string' ? Buffer.from(spec.payload) : (spec.payload ?? Buffer.alloc(0))
-  const head: number[] = [(spec.fin === false ? 0 : 0x80) | spec.opcode]
-  const maskBit = spec.mask === null ? 0 : 0x80
-  if (payload.length < 126) {
-    head.push(maskBit | payload.length)
-  } else if (payload.length < 0x10000) {
-    head.push(maskBit | 126, payload.length >> 8, payload.length & 0xff)
-  } else {
-    head.push(maskBit | 127, 0, 0, 0, 0)
-    const n = payload.length
-    head.push((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff)
-  }
-  if (spec.mask === null) return Buffer.concat([Buffer.from(head), payload])
-  const body = Buffer.alloc(payload.length)
-  for (let i = 0; i < payload.length; i++) body[i] = payload[i] ^ spec.mask[i % 4]
-  return Buffer.concat([Buffer.from(head), spec.mask, body])
-}
-
-/** A client's (masked) frame. */
-export function masked (opcode: number, payload?: Buffer | string, fin = true): Buffer {
-  return buildFrame({ opcode, payload, fin, mask: Buffer.from([0x37, 0xfa, 0x21, 0x3d]) })
-}
-
-/** A server's (unmasked) frame. */
-export function unmasked (opcode: number, payload?: Buffer | string, fin = true): Buffer {
-  return buildFrame({ opcode, payload, fin, mask: null })
-}
-
-/** A close frame body: 2-byte code and reason. */
-export function closeBody (code: number, reason = ''): Buffer {
-  const head = Buffer.alloc(2)
-  head.writeUInt16BE(code)
-  return Buffer.concat([head, Buffer.from(reason)])
-}
-
-export interface ParsedFrame {
-  fin: boolean
-  rsv: number
-  opcode: number
-  masked: boolean
-  maskKey: Buffer | null
-  /** Unmasked. */
-  payload: Buffer
-  /** For close frames: the code (undefined when the body is empty) and the reason. */
-  closeCode?: number
-  closeReason?: string
-}
-
-/** Parses as many complete frames as `data` holds; `rest` is the incomplete tail. */
-export function parseFrames (data: Buffer): { frames: ParsedFrame[], rest: Buffer } {
-  const frames: ParsedFrame[] = []
-  let offset = 0
-  for (;;) {
-    if (data.length - offset < 2) break
-    const b0 = data[offset]
-    const b1 = data[offset + 1]
-    let length = b1 & 0x7f
-    let at = offset + 2
-    if (length === 126) {
-      if (data.length < at + 2) break
-      length = data.readUInt16BE(at)
-      at += 2
-    } else if (length === 127) {
-      if (data.length < at + 8) break
-      length = Number(data.readBigUInt64BE(at))
-      at += 8
-    }
-    const isMasked = (b1 & 0x80) !== 0
-    let maskKey: Buffer | null = null
-    if (isMasked) {
-      if (data.length < at + 4) break
-      maskKey = Buffer.from(data.subarray(at, at + 4))
-      at += 4
-    }
-    if (data.length < at + length) break
-    const payload = Buffer.from(data.subarray(at, at + length))
-    if (maskKey !== null) for (let i = 0; i < payload.length; i++) payload[i] ^= maskKey[i % 4]
-    const frame: ParsedFrame = { fin: (b0 & 0x80) !== 0, rsv: b0 & 0x70, opcode: b0 & 0x0f, masked: isMasked, maskKey, payload }
-    if (frame.opcode === OP.CLOSE) {
-      frame.closeCode = payload.length >= 2 ? payload.readUInt16BE(0) : undefined
-      frame.closeReason = payload.subarray(2).toString('utf8')
-    }
-    frames.push(frame)
-    offset = at + length
-  }
-  return { frames, rest: data.subarray(offset) }
 }
 
 /** ASCII text of exactly `size` bytes that is not one repeated byte (a shuffle would show). */

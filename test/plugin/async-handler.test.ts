@@ -5,7 +5,8 @@
 import t from 'tap'
 import { buildApp, closeEvent, nextMessage, openWs } from '../helpers/app.js'
 import { deferred, sleep } from '../helpers/wait.js'
-import { RawClient, buildFrame, handshakeRequest, OP } from '../helpers/raw-client.js'
+import { RawClient, handshakeRequest } from '../helpers/raw-client.js'
+import { buildFrame, OP } from '../helpers/frames.js'
 
 t.test('messages sent on open reach an async handler that listens after 50 ms', async (t) => {
   const { wsUrl } = await buildApp(t, {

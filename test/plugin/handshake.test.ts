@@ -5,7 +5,8 @@
  */
 import t from 'tap'
 import { buildApp } from '../helpers/app.js'
-import { RawClient, buildFrame, closeFrame, handshakeRequest, OP, type HandshakeSpec } from '../helpers/raw-client.js'
+import { RawClient, handshakeRequest, type HandshakeSpec } from '../helpers/raw-client.js'
+import { buildFrame, closeFrame, OP } from '../helpers/frames.js'
 
 t.test('a valid handshake gets the exact 101 of RFC 6455 §4.2.2', async (t) => {
   const { port } = await buildApp(t)

@@ -8,7 +8,8 @@ import type { Duplex } from 'node:stream'
 import t from 'tap'
 import { buildApp, nextMessage, openWs } from '../helpers/app.js'
 import { deferred, sleep } from '../helpers/wait.js'
-import { RawClient, buildFrame, handshakeRequest, OP } from '../helpers/raw-client.js'
+import { RawClient, handshakeRequest } from '../helpers/raw-client.js'
+import { buildFrame, OP } from '../helpers/frames.js'
 
 /** A plain HTTP/1.1 request that asks the server to close afterwards. */
 function plainRequest (method: string, path: string): string {

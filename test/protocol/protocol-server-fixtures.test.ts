@@ -2,7 +2,7 @@
 // events and written frames out. Every fixture runs whole, byte by byte, split at every
 // offset and in seeded random chunkings (see test/helpers/chunkings.ts); all must agree.
 import t from 'tap'
-import { OP, clientFrame, closeBody, frame, frameHeader, hex, serverFrame, ev, failure, utf8Text, type Expected } from '../helpers/frames.js'
+import { OP, clientFrame, closeBody, buildFrame, frameHeader, hex, serverFrame, ev, failure, utf8Text, type Expected } from '../helpers/frames.js'
 import { randomBytes, seededRandom, type ChunkingOptions, checkAllChunkings, feed, runChunks, type Run } from '../helpers/chunkings.js'
 import { ProtocolErrorCode as E } from '../../src/protocol/index.js'
 
@@ -357,7 +357,7 @@ for (const fixture of fixtures) {
       for (const chunks of [[fixture.input, trailer], [Buffer.concat([fixture.input, trailer])]]) {
         const run = runChunks(options, chunks)
         t.same(run.timeline, whole.timeline, 'nothing more is emitted for input after the end')
-        t.doesNotThrow(() => feedOne(run, frame({ opcode: 0xf })), 'later input is discarded')
+        t.doesNotThrow(() => feedOne(run, buildFrame({ opcode: 0xf })), 'later input is discarded')
         t.equal(run.timeline.length, whole.timeline.length)
       }
     }

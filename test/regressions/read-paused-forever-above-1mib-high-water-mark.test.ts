@@ -9,7 +9,8 @@ import type net from 'node:net'
 import t from 'tap'
 import { buildApp } from '../helpers/app.js'
 import { sleep } from '../helpers/wait.js'
-import { OP, RawClient, buildFrame } from '../helpers/raw-client.js'
+import { OP, buildFrame } from '../helpers/frames.js'
+import { RawClient } from '../helpers/raw-client.js'
 
 t.test('a 4 MiB high-water mark: 1.5 MiB of unread replies, then every echo arrives', async (t) => {
   const { port } = await buildApp(t, {
