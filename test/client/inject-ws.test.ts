@@ -6,7 +6,8 @@
 import t from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import websocket, { WebSocketHandshakeError, type WebSocket, type WebSocketPluginOptions } from '../../src/index.js'
-import { EVENTS, EventLog, SIZES, WAIT, deferred, pattern, text, turn, until, withTimeout } from '../helpers/wait.js'
+import { EVENTS, EventLog, WAIT, deferred, turn, until, withTimeout } from '../helpers/wait.js'
+import { SIZES, pattern, text } from '../helpers/payloads.js'
 import type { Teardown } from '../helpers/teardown.js'
 
 /** An app with the plugin and an echo route at /echo; never listens. Closed at teardown. */

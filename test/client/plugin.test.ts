@@ -6,7 +6,8 @@
 import t from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import websocket, { connect, WebSocketHandshakeError, type ClientOptions, type WebSocket, type WebSocketPluginOptions } from '../../src/index.js'
-import { EVENTS, EventLog, SIZES, WAIT, deferred, pattern, text, turn, withTimeout } from '../helpers/wait.js'
+import { EVENTS, EventLog, WAIT, deferred, turn, withTimeout } from '../helpers/wait.js'
+import { SIZES, pattern, text } from '../helpers/payloads.js'
 import type { Teardown } from '../helpers/teardown.js'
 
 async function listen (t: Teardown, plugin: WebSocketPluginOptions = {}, setup?: (app: FastifyInstance) => void): Promise<{ app: FastifyInstance, url: string }> {

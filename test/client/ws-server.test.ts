@@ -7,7 +7,8 @@
 import t from 'tap'
 import { WebSocketServer, type WebSocket as WsSocket, type RawData } from 'ws'
 import { connect, WebSocketHandshakeError, type ClientOptions, type WebSocket } from '../../src/index.js'
-import { EVENTS, EventLog, SIZES, WAIT, deferred, pattern, text, turn, withTimeout } from '../helpers/wait.js'
+import { EVENTS, EventLog, WAIT, deferred, turn, withTimeout } from '../helpers/wait.js'
+import { SIZES, pattern, text } from '../helpers/payloads.js'
 import type { Teardown } from '../helpers/teardown.js'
 
 /** A `ws` server on 127.0.0.1, port 0, closed at teardown with every connection it has. */

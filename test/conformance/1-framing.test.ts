@@ -4,7 +4,8 @@
  * exactly, then a clean closing handshake. RFC 6455 §5.2 (length encodings), §5.6.
  */
 import t from 'tap'
-import { FuzzPeer, expectBinary, expectText, repeated, startEchoServer } from '../helpers/conformance.js'
+import { FuzzPeer, expectBinary, expectText, startEchoServer } from '../helpers/conformance.js'
+import { repeated } from '../helpers/payloads.js'
 import { OP, clientFrame } from '../helpers/frames.js'
 
 const port = await startEchoServer(t)

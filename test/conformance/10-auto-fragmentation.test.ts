@@ -4,7 +4,9 @@
  * echoed intact.
  */
 import t from 'tap'
-import { FuzzPeer, chop, expectText, repeated, startEchoServer } from '../helpers/conformance.js'
+import { FuzzPeer, expectText, startEchoServer } from '../helpers/conformance.js'
+import { chop } from '../helpers/chunkings.js'
+import { repeated } from '../helpers/payloads.js'
 import { OP, clientFrame } from '../helpers/frames.js'
 
 const port = await startEchoServer(t)

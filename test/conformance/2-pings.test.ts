@@ -4,7 +4,8 @@
  * are ignored, a ping over 125 bytes fails the connection with 1002 (§5.5).
  */
 import t from 'tap'
-import { FuzzPeer, expectPong, repeated, startEchoServer } from '../helpers/conformance.js'
+import { FuzzPeer, expectPong, startEchoServer } from '../helpers/conformance.js'
+import { repeated } from '../helpers/payloads.js'
 import { OP, clientFrame } from '../helpers/frames.js'
 
 const port = await startEchoServer(t)

@@ -6,7 +6,8 @@
  * the connection with 1002 or 1007 (§7.4.1, §8.1).
  */
 import t from 'tap'
-import { FuzzPeer, expectBinary, expectText, repeated, startEchoServer } from '../helpers/conformance.js'
+import { FuzzPeer, expectBinary, expectText, startEchoServer } from '../helpers/conformance.js'
+import { repeated } from '../helpers/payloads.js'
 import { OP, closeFrame, closeBody, clientFrame, hex } from '../helpers/frames.js'
 
 const port = await startEchoServer(t)

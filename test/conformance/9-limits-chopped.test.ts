@@ -5,7 +5,8 @@
  * Beyond the suite: a 4 MiB message written in chunks of 64 B to 64 KiB.
  */
 import t from 'tap'
-import { FuzzPeer, expectBinary, expectText, repeated, startEchoServer } from '../helpers/conformance.js'
+import { FuzzPeer, expectBinary, expectText, startEchoServer } from '../helpers/conformance.js'
+import { repeated } from '../helpers/payloads.js'
 import { OP, clientFrame } from '../helpers/frames.js'
 
 const port = await startEchoServer(t)

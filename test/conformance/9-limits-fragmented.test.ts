@@ -5,7 +5,9 @@
  * reject a message that is within the size limit.
  */
 import t from 'tap'
-import { FuzzPeer, chop, expectBinary, expectText, repeated, startEchoServer } from '../helpers/conformance.js'
+import { FuzzPeer, expectBinary, expectText, startEchoServer } from '../helpers/conformance.js'
+import { chop } from '../helpers/chunkings.js'
+import { repeated } from '../helpers/payloads.js'
 import { OP, clientFrame } from '../helpers/frames.js'
 
 const port = await startEchoServer(t)

@@ -4,7 +4,8 @@
  * one frame, are echoed intact (checked byte for byte through a hash).
  */
 import t from 'tap'
-import { FuzzPeer, expectBinary, expectText, repeated, startEchoServer } from '../helpers/conformance.js'
+import { FuzzPeer, expectBinary, expectText, startEchoServer } from '../helpers/conformance.js'
+import { repeated } from '../helpers/payloads.js'
 import { OP, clientFrame } from '../helpers/frames.js'
 
 const port = await startEchoServer(t)

@@ -4,7 +4,8 @@
  * all come back intact and in order.
  */
 import t from 'tap'
-import { FuzzPeer, expectText, repeated, startEchoServer } from '../helpers/conformance.js'
+import { FuzzPeer, expectText, startEchoServer } from '../helpers/conformance.js'
+import { repeated } from '../helpers/payloads.js'
 import { OP, clientFrame } from '../helpers/frames.js'
 
 const port = await startEchoServer(t)

@@ -8,7 +8,8 @@
 import { isUtf8 } from 'node:buffer'
 import t from 'tap'
 import { buildApp } from '../helpers/app.js'
-import { ECHO_MAX_MESSAGE_SIZE, FuzzPeer, expectBinary, expectPong, expectText, repeated, startEchoServer } from '../helpers/conformance.js'
+import { ECHO_MAX_MESSAGE_SIZE, FuzzPeer, expectBinary, expectPong, expectText, startEchoServer } from '../helpers/conformance.js'
+import { repeated } from '../helpers/payloads.js'
 import { OP, closeFrame, clientFrame, serverFrame } from '../helpers/frames.js'
 import { RawClient } from '../helpers/raw-client.js'
 

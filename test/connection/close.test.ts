@@ -5,7 +5,8 @@
  */
 import t from 'tap'
 import { WebSocket, createWebSocket } from '../../src/connection/index.js'
-import { once, turn, until, WAIT, SwallowingDuplex, openPair, openRaw } from '../helpers/wait.js'
+import { once, turn, until, WAIT } from '../helpers/wait.js'
+import { SwallowingDuplex, openPair, openRaw } from '../helpers/pair.js'
 import { OP, closeBody, clientFrame, parseFrames } from '../helpers/frames.js'
 
 t.test('close(code, reason) from the client: both ends get one close event', async (t) => {

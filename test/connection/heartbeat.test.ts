@@ -1,7 +1,8 @@
 import t from 'tap'
 import { HeartbeatScheduler, WebSocket } from '../../src/connection/index.js'
 import { OP, clientFrame } from '../helpers/frames.js'
-import { openPair, openRaw, until, sleep } from '../helpers/wait.js'
+import { openPair, openRaw } from '../helpers/pair.js'
+import { until, sleep } from '../helpers/wait.js'
 
 function scheduler (pingInterval: number, pongTimeout: number, idleTimeout = Infinity): HeartbeatScheduler {
   return new HeartbeatScheduler({ pingInterval, pongTimeout, idleTimeout })

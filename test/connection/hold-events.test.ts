@@ -4,7 +4,9 @@
  */
 import t from 'tap'
 import { createDuplexPair, WebSocket, createWebSocket, releaseEvents } from '../../src/connection/index.js'
-import { EventLog, turn, until, WAIT, ByteSink, EVENTS, openPair, openRaw, pattern } from '../helpers/wait.js'
+import { EventLog, turn, until, WAIT, EVENTS } from '../helpers/wait.js'
+import { ByteSink, openPair, openRaw } from '../helpers/pair.js'
+import { pattern } from '../helpers/payloads.js'
 import { OP, closeBody, clientFrame, parseFrames, serverFrame } from '../helpers/frames.js'
 
 t.test('holdEvents: nothing is read before releaseEvents(), then everything in order, replies before the close echo', async (t) => {

@@ -5,7 +5,9 @@
 import t from 'tap'
 import { WebSocket, createWebSocket } from '../../src/connection/index.js'
 import { WebSocketStateError } from '../../src/protocol/index.js'
-import { deferred, turn, WAIT, SIZES, SwallowingDuplex, openPair, openRaw, pattern, text } from '../helpers/wait.js'
+import { deferred, turn, WAIT } from '../helpers/wait.js'
+import { SIZES, pattern, text } from '../helpers/payloads.js'
+import { SwallowingDuplex, openPair, openRaw } from '../helpers/pair.js'
 import { OP, clientFrame, parseFrames } from '../helpers/frames.js'
 
 t.test('messages both ways, text and binary, across every length encoding', async (t) => {

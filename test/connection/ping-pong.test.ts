@@ -4,7 +4,8 @@
  */
 import t from 'tap'
 import { WebSocket } from '../../src/connection/index.js'
-import { turn, openPair, openRaw } from '../helpers/wait.js'
+import { turn } from '../helpers/wait.js'
+import { openPair, openRaw } from '../helpers/pair.js'
 import { OP, clientFrame } from '../helpers/frames.js'
 
 t.test('a ping is answered with a pong carrying the same payload, both ways', async (t) => {

@@ -6,7 +6,8 @@
 import t from 'tap'
 import { createDuplexPair, WebSocket, createWebSocket } from '../../src/connection/index.js'
 import { WebSocketProtocolError } from '../../src/protocol/index.js'
-import { deferred, once, turn, WAIT, ByteSink, openRaw } from '../helpers/wait.js'
+import { deferred, once, turn, WAIT } from '../helpers/wait.js'
+import { ByteSink, openRaw } from '../helpers/pair.js'
 import { OP, closeBody, clientFrame, serverFrame } from '../helpers/frames.js'
 
 interface Case {

@@ -5,7 +5,8 @@
  */
 import t from 'tap'
 import { SocketWriter, createWebSocket } from '../../src/connection/index.js'
-import { turn, until, SwallowingDuplex } from '../helpers/wait.js'
+import { turn, until } from '../helpers/wait.js'
+import { SwallowingDuplex } from '../helpers/pair.js'
 import { OP, clientFrame, parseFrames } from '../helpers/frames.js'
 
 t.test('several sends in one tick produce one write on the transport', async (t) => {

@@ -1,7 +1,8 @@
 import t from 'tap'
 import { Duplex } from 'node:stream'
 import { TopicRegistry, WebSocket, createWebSocket } from '../../src/connection/index.js'
-import { openPair, turn, until } from '../helpers/wait.js'
+import { openPair } from '../helpers/pair.js'
+import { turn, until } from '../helpers/wait.js'
 import { parseFrames } from '../helpers/frames.js'
 
 /** Records the exact chunk objects written, to prove the frame is shared, not copied. */

@@ -77,6 +77,13 @@ export function cutAt (input: Uint8Array, offsets: readonly number[]): Buffer[] 
   return chunks
 }
 
+/** Cuts `data` into pieces of `size` bytes (the last may be shorter). */
+export function chop (data: Buffer, size: number): Buffer[] {
+  const pieces: Buffer[] = []
+  for (let offset = 0; offset < data.length; offset += size) pieces.push(data.subarray(offset, offset + size))
+  return pieces
+}
+
 /** The offsets a two-piece split is tried at, per the options above. */
 export function splitOffsets (length: number, options: ChunkingOptions = {}): number[] {
   const limit = options.exhaustiveSplitLimit ?? 4096

@@ -53,21 +53,6 @@ export async function startEchoServer (t: Teardown): Promise<number> {
   return port
 }
 
-/** Cuts `data` into pieces of `size` bytes (the last may be shorter). */
-export function chop (data: Buffer, size: number): Buffer[] {
-  const pieces: Buffer[] = []
-  for (let offset = 0; offset < data.length; offset += size) pieces.push(data.subarray(offset, offset + size))
-  return pieces
-}
-
-/** `length` bytes repeating `unit` (the suite repeats a short ASCII pattern). */
-export function repeated (unit: string | Buffer, length: number): Buffer {
-  const source = typeof unit === 'string' ? Buffer.from(unit, 'utf8') : unit
-  const out = Buffer.allocUnsafe(length)
-  for (let offset = 0; offset < length; offset += source.length) source.copy(out, offset, 0, Math.min(source.length, length - offset))
-  return out
-}
-
 /** What a received frame is compared by: short payloads as hex, long ones by length and hash. */
 export interface FrameSummary {
   fin: boolean

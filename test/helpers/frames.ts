@@ -332,21 +332,6 @@ export function failure (code: string, closeCode: number, masked = false): Expec
   return [ev.wroteFailure(closeCode, masked), ev.error(code, closeCode)]
 }
 
-/**
- * A UTF-8 text of exactly `length` bytes mixing 1-, 2-, 3- and 4-byte characters, so chunk
- * boundaries fall inside multi-byte sequences.
- */
-export function utf8Text (length: number): Buffer {
-  const unit = Buffer.from('aé€𝄞', 'utf8') // 1 + 2 + 3 + 4 bytes
-  const out = Buffer.alloc(length, 0x61)
-  let offset = 0
-  while (offset + unit.length <= length) {
-    unit.copy(out, offset)
-    offset += unit.length
-  }
-  return out
-}
-
 // --- UTF-8 reference answers, built only on Node's buffer.isUtf8 --------------------------
 
 /**

@@ -1,20 +1,12 @@
 /**
- * Helpers for the connection and client tests.
+ * Bounded waits: every wait rejects with a labelled error after a timeout, so a hang fails the
+ * test fast instead of stalling the run, and every listener a wait adds is removed when it
+ * settles. Nothing else lives here.
  *
- * - Bounded waits: every wait rejects with a labelled error after a timeout, so a hang fails
- *   the test fast instead of stalling the run, and every listener a wait adds is removed when
- *   it settles.
- * - An in-memory socket pair, and a raw peer that records every byte the socket under test
- *   writes.
- *
- * (They live here, in test/helpers/, because tap runs every file of a test directory it is
- * given, and excludes only this folder.)
+ * (Helpers live in test/helpers/ because tap runs every file of a test directory it is given,
+ * and excludes only this folder.)
  */
 import type { EventEmitter } from 'node:events'
-import { Duplex } from 'node:stream'
-import { createDuplexPair, createWebSocket, type WebSocketOptions } from '../../src/connection/index.js'
-import { parseFrames, type ParsedFrame } from './frames.js'
-import type { Teardown } from './teardown.js'
 
 /** Default bound for a wait, in milliseconds: generous, only there to turn a hang into a failure. */
 export const WAIT = 3000
@@ -129,129 +121,5 @@ export class EventLog {
   }
 }
 
-// In-memory sockets and frames.
-
+/** Every event a WebSocket emits, for an EventLog. */
 export const EVENTS = ['message', 'close', 'error', 'ping', 'pong'] as const
-
-/** A server and a client WebSocket over an in-memory pair, each with an event log. */
-export function openPair (t: Teardown, serverOptions: WebSocketOptions = {}, clientOptions: WebSocketOptions = {}) {
-  const [serverEnd, clientEnd] = createDuplexPair()
-  const server = createWebSocket(serverEnd, { ...serverOptions, role: 'server' })
-  const client = createWebSocket(clientEnd, { ...clientOptions, role: 'client' })
-  const serverLog = new EventLog(server, EVENTS)
-  const clientLog = new EventLog(client, EVENTS)
-  t.teardown(() => {
-    server.terminate()
-    client.terminate()
-  })
-  return { server, client, serverEnd, clientEnd, serverLog, clientLog }
-}
-
-/**
- * One end of an in-memory pair for the socket under test, and on the other end a raw peer
- * that records everything written to it and can write any bytes back.
- */
-export function openRaw (t: Teardown, options: WebSocketOptions = {}) {
-  const [end, peer] = createDuplexPair()
-  const socket = createWebSocket(end, { role: 'server', ...options })
-  const log = new EventLog(socket, options.onUnhandledError !== undefined ? EVENTS.filter((e) => e !== 'error') : EVENTS)
-  const received = new ByteSink(peer)
-  t.teardown(() => {
-    socket.terminate()
-    peer.destroy()
-  })
-  return { socket, end, peer, received, log }
-}
-
-/** Collects the bytes a stream reads, and whether it saw EOF. */
-export class ByteSink {
-  private chunks: Buffer[] = []
-  ended = false
-
-  constructor (stream: Duplex) {
-    stream.on('data', (chunk: Buffer) => this.chunks.push(chunk))
-    stream.on('end', () => { this.ended = true })
-  }
-
-  get bytes (): Buffer {
-    return Buffer.concat(this.chunks)
-  }
-
-  /** The complete frames received so far. */
-  get frames (): ParsedFrame[] {
-    return parseFrames(this.bytes).frames
-  }
-
-  /** Waits until `n` complete frames arrived; returns them all. */
-  async waitFrames (n: number, ms = WAIT): Promise<ParsedFrame[]> {
-    await until(() => this.frames.length >= n, ms, `${n} frame(s) from the socket under test`)
-    return this.frames
-  }
-}
-
-/** ASCII text of exactly `size` bytes that is not one repeated byte (a shuffle would show). */
-export function text (size: number): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789'
-  let unit = ''
-  for (let i = 0; i < 997; i++) unit += alphabet[(i * 7) % alphabet.length]
-  return unit.repeat(Math.ceil(size / unit.length)).slice(0, size)
-}
-
-/** Deterministic bytes of `size` (no crypto needed for content checks). */
-export function pattern (size: number, seed = 1): Buffer {
-  const out = Buffer.allocUnsafe(size)
-  let x = seed * 2654435761 >>> 0
-  for (let i = 0; i < size; i++) {
-    x = (x * 1103515245 + 12345) >>> 0
-    out[i] = x >>> 24
-  }
-  return out
-}
-
-/**
- * A Duplex that swallows everything written to it and never answers: a peer that does not
- * speak WebSocket (or hangs). Records its writes and how they arrived (write vs writev).
- */
-export class SwallowingDuplex extends Duplex {
-  readonly writes: Buffer[] = []
-  writeCalls = 0
-  writevCalls = 0
-  /** When false, write callbacks are never called (a stalled kernel buffer). */
-  complete = true
-
-  constructor (options: { highWaterMark?: number } = {}) {
-    super({ allowHalfOpen: true, ...options })
-  }
-
-  override _read (): void {}
-
-  override _write (chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.writeCalls++
-    this.writes.push(Buffer.from(chunk))
-    if (this.complete) callback()
-  }
-
-  override _writev (chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
-    this.writevCalls++
-    for (const { chunk } of chunks) this.writes.push(Buffer.from(chunk))
-    if (this.complete) callback()
-  }
-
-  override _final (callback: (error?: Error | null) => void): void {
-    callback()
-  }
-
-  get written (): Buffer {
-    return Buffer.concat(this.writes)
-  }
-}
-
-/** Sizes across every length encoding, as [label, bytes]. */
-export const SIZES: ReadonlyArray<[string, number]> = [
-  ['0 B', 0],
-  ['125 B', 125],
-  ['126 B', 126],
-  ['65535 B', 65535],
-  ['64 KiB', 64 * 1024],
-  ['1 MiB', 1024 * 1024]
-]

@@ -1,7 +1,8 @@
 // WebSocketProtocol in the client role: it reads unmasked frames, fails on masked ones, and
 // masks every frame it writes with the key its maskKeySource gives.
 import t from 'tap'
-import { OP, clientFrame, closeBody, decodeFrame, hex, serverFrame, xorMask, ev, failure, utf8Text } from '../helpers/frames.js'
+import { OP, clientFrame, closeBody, decodeFrame, hex, serverFrame, xorMask, ev, failure } from '../helpers/frames.js'
+import { utf8Text } from '../helpers/payloads.js'
 import { randomBytes, seededRandom, checkAllChunkings, countingMaskSource, createProtocol, recorder, runChunks } from '../helpers/chunkings.js'
 import { ProtocolErrorCode as E, WebSocketProtocol } from '../../src/protocol/index.js'
 
