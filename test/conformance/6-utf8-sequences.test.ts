@@ -11,7 +11,8 @@
 import { isUtf8 } from 'node:buffer'
 import t from 'tap'
 import { FuzzPeer, expectText, startEchoServer } from '../helpers/conformance.js'
-import { OP, clientFrame, hex, failFastLength } from '../helpers/frames.js'
+import { OP, clientFrame, hex } from '../helpers/frames.js'
+import { failFastLength } from '../helpers/utf8-reference.js'
 
 const port = await startEchoServer(t)
 

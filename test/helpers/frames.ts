@@ -6,7 +6,6 @@
  * bodies; the opening handshake's accept key; and readable descriptions of frames.
  */
 import { createHash } from 'node:crypto'
-import { isUtf8 } from 'node:buffer'
 
 /** Wire opcodes (RFC 6455 §5.2), repeated here so the tests do not depend on the code under test. */
 export const OP = {
@@ -261,11 +260,12 @@ export function computeAccept (key: string): string {
   return createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64')
 }
 
-// --- Describing frames and events (for expected timelines) -----------------------------------
+// --- Describing frames ------------------------------------------------------------------------
 
 /** Payloads up to this size are shown as hex; longer ones as length and hash. */
 const SHOW_LIMIT = 128
 
+/** A payload as tests compare it: hex up to 128 bytes, else its length and SHA-1. */
 export function show (data: Uint8Array): string {
   if (data.length <= SHOW_LIMIT) return Buffer.from(data).toString('hex')
   return `${data.length}B sha1:${createHash('sha1').update(data).digest('hex')}`
@@ -285,87 +285,4 @@ export function describeFrame (data: Uint8Array): string {
     return `close${flags} ${code} ${JSON.stringify(frame.payload.subarray(2).toString('utf8'))}`
   }
   return `${name}${flags} ${show(frame.payload)}`
-}
-
-export type Entry =
-  | { type: 'write', frame: string }
-  | { type: 'message', binary: boolean, data: string }
-  | { type: 'ping', data: string }
-  | { type: 'pong', data: string }
-  | { type: 'close', code: number, reason: string }
-  | { type: 'error', code: string, closeCode: number, message: string }
-  | { type: 'threw', message: string }
-
-/** Expected entries; an error's message is not part of the stable API, so it is left out. */
-export type Expected =
-  | Exclude<Entry, { type: 'error' } | { type: 'write' }>
-  | { type: 'error', code: string, closeCode: number }
-  | { type: 'write', frame: string | RegExp }
-
-// --- Expected-event shorthands ------------------------------------------------------------
-
-export const ev = {
-  text: (data: Bytes): Expected => ({ type: 'message', binary: false, data: show(bytes(data)) }),
-  binary: (data: Bytes): Expected => ({ type: 'message', binary: true, data: show(bytes(data)) }),
-  ping: (data: Bytes = ''): Expected => ({ type: 'ping', data: show(bytes(data)) }),
-  pong: (data: Bytes = ''): Expected => ({ type: 'pong', data: show(bytes(data)) }),
-  close: (code: number, reason = ''): Expected => ({ type: 'close', code, reason }),
-  error: (code: string, closeCode: number): Expected => ({ type: 'error', code, closeCode }),
-  /** We wrote a frame; `description` as recorder.describeFrame prints it. */
-  write: (description: string | RegExp): Expected => ({ type: 'write', frame: description }),
-  /** We wrote a pong (the auto-reply to a ping). */
-  wrotePong: (data: Bytes = '', masked = false): Expected => ({ type: 'write', frame: `pong${masked ? ' masked' : ''} ${show(bytes(data))}` }),
-  /** We wrote a close frame echoing `code` (no reason), or an empty one. */
-  wroteClose: (code?: number, masked = false): Expected => ({
-    type: 'write',
-    frame: `close${masked ? ' masked' : ''} ${code === undefined ? '(empty)' : `${code} ""`}`
-  }),
-  /** We wrote the close frame that fails the connection with `closeCode` (any reason). */
-  wroteFailure: (closeCode: number, masked = false): Expected => ({
-    type: 'write',
-    frame: new RegExp(`^close${masked ? ' masked' : ''} ${closeCode} "`)
-  })
-}
-
-/** A close code and its failure: the frame we write, then the error event. */
-export function failure (code: string, closeCode: number, masked = false): Expected[] {
-  return [ev.wroteFailure(closeCode, masked), ev.error(code, closeCode)]
-}
-
-// --- UTF-8 reference answers, built only on Node's buffer.isUtf8 --------------------------
-
-/**
- * Whether `prefix` can still become valid UTF-8 by appending bytes. An incomplete final
- * sequence needs at most 3 more continuation bytes; only the first of them has a narrowed
- * range (E0: A0-BF, ED: 80-9F, F0: 90-BF, F4: 80-8F), and one of 80, 90, A0 satisfies each.
- */
-export function isViablePrefix (prefix: Uint8Array): boolean {
-  if (isUtf8(prefix)) return true
-  for (const first of [0x80, 0x90, 0xa0]) {
-    for (let extra = 1; extra <= 3; extra++) {
-      const candidate = Buffer.alloc(prefix.length + extra, 0x80)
-      candidate.set(prefix)
-      candidate[prefix.length] = first
-      if (isUtf8(candidate)) return true
-    }
-  }
-  return false
-}
-
-/**
- * How many bytes of `data` a fail-fast validator must see before it can reject: the length of
- * the shortest non-viable prefix, or -1 when every prefix is viable (the data is valid, or
- * only incomplete at its end).
- */
-export function failFastLength (data: Uint8Array): number {
-  // Viability is monotone (a non-viable prefix stays non-viable), so binary search works.
-  if (isViablePrefix(data)) return -1
-  let low = 0 // viable
-  let high = data.length // not viable
-  while (high - low > 1) {
-    const middle = (low + high) >>> 1
-    if (isViablePrefix(data.subarray(0, middle))) low = middle
-    else high = middle
-  }
-  return high
 }

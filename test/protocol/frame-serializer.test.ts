@@ -12,7 +12,8 @@ import {
 } from '../../src/protocol/index.js'
 import { SMALL_FRAME_COPY_LIMIT } from '../../src/protocol/frame-serializer.js'
 import { OP, decodeFrame, buildFrame, xorMask } from '../helpers/frames.js'
-import { chunkings, randomBytes, randomInt, seededRandom } from '../helpers/chunkings.js'
+import { chunkings } from '../helpers/chunkings.js'
+import { randomBytes, randomInt, seededRandom } from '../helpers/seeded-random.js'
 
 const MASK = Buffer.from([0x37, 0xfa, 0x21, 0x3d])
 

@@ -1,11 +1,9 @@
 // The test helpers are checked too: a frame builder or a chunking helper that quietly did the
 // wrong thing would make every other test meaningless.
 import t from 'tap'
-import {
-  EXAMPLE_MASK, OP, buildFrame, clientFrame, closeBody, closeFrame, computeAccept, decodeClose, decodeFrame, frameHeader, hex,
-  parseFrame, parseFrames, rsvFlags, serverFrame, xorMask
-} from '../helpers/frames.js'
-import { chunkings, cutAt, randomBytes, seededRandom, splitOffsets } from '../helpers/chunkings.js'
+import { EXAMPLE_MASK, OP, buildFrame, clientFrame, closeBody, closeFrame, computeAccept, decodeClose, decodeFrame, frameHeader, hex, parseFrame, parseFrames, rsvFlags, serverFrame, xorMask } from '../helpers/frames.js'
+import { chunkings, cutAt, splitOffsets } from '../helpers/chunkings.js'
+import { randomBytes, seededRandom } from '../helpers/seeded-random.js'
 
 t.test('frame builder: the RFC 6455 §5.7 examples', async (t) => {
   t.equal(buildFrame({ opcode: OP.TEXT, payload: 'Hello', mask: false }).toString('hex'), '810548656c6c6f')
