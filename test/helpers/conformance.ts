@@ -13,14 +13,13 @@
  * Every wait is bounded.
  */
 import { isUtf8 } from 'node:buffer'
-import net from 'node:net'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Test } from 'tap'
 import { buildApp } from './app.js'
 import type { Teardown } from './teardown.js'
-import { OP, closeFrame, computeAccept, decodeClose, parseFrame, show, type ParsedFrame } from './frames.js'
+import { OP, closeFrame, decodeClose, show, type ParsedFrame } from './frames.js'
 import { RawClient } from './raw-client.js'
-import { sleep, withTimeout } from './wait.js'
+import { sleep } from './wait.js'
 
 /** The echo app's limit (example-app/echo.js): suites send 16 MiB messages. */
 export const ECHO_MAX_MESSAGE_SIZE = 64 * 1024 * 1024
@@ -239,127 +238,4 @@ function describeExpected (expected: ExpectedFrame): string {
   const names: Record<number, string> = { 1: 'text', 2: 'binary', 8: 'close', 9: 'ping', 10: 'pong' }
   const payload = typeof expected.payload === 'string' ? Buffer.from(expected.payload, 'utf8') : expected.payload
   return `${names[expected.opcode] ?? `opcode ${expected.opcode}`} of ${payload.length} bytes`
-}
-
-// --- A raw server, for the client side of the RFC -----------------------------------------
-
-/** One connection to `startRawServer`: the parsed request, then frames both ways. */
-export class RawServerConnection {
-  readonly socket: import('node:net').Socket
-  requestLine = ''
-  /** Lower-case names; repeated headers joined with ', '. */
-  headers: Record<string, string> = {}
-  /** Set when the client sent FIN or the socket closed. */
-  ended = false
-  private buffer = Buffer.alloc(0)
-  private headDone = false
-  private readonly waiters = new Set<() => void>()
-
-  constructor (socket: import('node:net').Socket) {
-    this.socket = socket
-    socket.on('data', (chunk: Buffer) => {
-      this.buffer = Buffer.concat([this.buffer, chunk])
-      this.parseHead()
-      this.wake()
-    })
-    socket.on('end', () => { this.ended = true; this.wake() })
-    socket.on('close', () => { this.ended = true; this.wake() })
-    socket.on('error', () => {})
-  }
-
-  get key (): string {
-    return this.headers['sec-websocket-key'] ?? ''
-  }
-
-  /** Bytes received after the request head and not consumed yet. */
-  get pending (): Buffer {
-    return this.headDone ? this.buffer : Buffer.alloc(0)
-  }
-
-  /** Resolves once the request head has arrived. */
-  async request (timeout = FRAME_WAIT): Promise<void> {
-    await this.waitFor(() => this.headDone, timeout, 'the client request')
-  }
-
-  /** The lines of a valid 101 for this request's key, plus `extra` header lines. */
-  switching (extra: string[] = []): string {
-    return ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade',
-      `Sec-WebSocket-Accept: ${computeAccept(this.key)}`, ...extra].join('\r\n') + '\r\n\r\n'
-  }
-
-  write (data: Buffer | string): void {
-    this.socket.write(data)
-  }
-
-  /** The next frame the client sent (unmasked, with its mask key), consumed. */
-  async readFrame (timeout = FRAME_WAIT): Promise<ParsedFrame> {
-    let parsed: { frame: ParsedFrame, length: number } | null = null
-    await this.waitFor(() => {
-      parsed = this.headDone ? parseFrame(this.buffer) : null
-      if (parsed === null && this.ended) throw new Error('the client closed before sending a complete frame')
-      return parsed !== null
-    }, timeout, 'a client frame')
-    const { frame: f, length } = parsed as unknown as { frame: ParsedFrame, length: number }
-    this.buffer = this.buffer.subarray(length)
-    return f
-  }
-
-  /** Resolves when the client has sent FIN (or the socket closed). */
-  async waitEnded (timeout = FRAME_WAIT): Promise<void> {
-    await this.waitFor(() => this.ended, timeout, 'the client to close TCP')
-  }
-
-  private parseHead (): void {
-    if (this.headDone) return
-    const end = this.buffer.indexOf('\r\n\r\n')
-    if (end === -1) return
-    const [requestLine, ...lines] = this.buffer.subarray(0, end).toString('latin1').split('\r\n')
-    this.requestLine = requestLine
-    for (const line of lines) {
-      const colon = line.indexOf(':')
-      const name = line.slice(0, colon).trim().toLowerCase()
-      const value = line.slice(colon + 1).trim()
-      this.headers[name] = this.headers[name] === undefined ? value : `${this.headers[name]}, ${value}`
-    }
-    this.buffer = this.buffer.subarray(end + 4)
-    this.headDone = true
-  }
-
-  private async waitFor (check: () => boolean, timeout: number, label: string): Promise<void> {
-    if (check()) return
-    let wake: (() => void) | undefined
-    try {
-      await withTimeout(new Promise<void>((resolve, reject) => {
-        wake = () => {
-          try { if (check()) resolve() } catch (error) { reject(error) }
-        }
-        this.waiters.add(wake)
-      }), timeout, label)
-    } finally {
-      if (wake !== undefined) this.waiters.delete(wake)
-    }
-  }
-
-  private wake (): void {
-    for (const waiter of [...this.waiters]) waiter()
-  }
-}
-
-/**
- * A TCP server on 127.0.0.1, port 0, that hands each connection to `onConnection`; every
- * socket is destroyed and the server closed in the teardown of `t`. Returns the ws:// URL.
- */
-export async function startRawServer (t: Teardown, onConnection: (connection: RawServerConnection) => void): Promise<{ url: string, port: number }> {
-  const sockets = new Set<import('node:net').Socket>()
-  const server = net.createServer((socket) => {
-    sockets.add(socket)
-    onConnection(new RawServerConnection(socket))
-  })
-  t.teardown(async () => {
-    for (const socket of sockets) socket.destroy()
-    await new Promise<void>((resolve) => server.close(() => resolve()))
-  })
-  await withTimeout(new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve)), FRAME_WAIT, 'the raw server to listen')
-  const port = (server.address() as import('node:net').AddressInfo).port
-  return { url: `ws://127.0.0.1:${port}`, port }
 }

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto'
 import net from 'node:net'
 import { OP, decodeClose, parseFrame, type CloseBody, type ParsedFrame } from './frames.js'
-import { WAIT, withTimeout } from './wait.js'
+import { WAIT, Wakeups, withTimeout } from './wait.js'
 
 /** A parsed HTTP response head (and body, when Content-Length says how long it is). */
 export interface HttpResponse {
@@ -105,27 +105,27 @@ export class RawClient {
   /** A transport error (ECONNRESET, say), if one happened. */
   error: Error | undefined
   private buffer: Buffer = Buffer.alloc(0)
-  private readonly waiters = new Set<() => void>()
+  private readonly wakeups = new Wakeups()
   private readonly closedPromise: Promise<void>
 
   private constructor (socket: net.Socket) {
     this.socket = socket
     socket.on('data', (chunk: Buffer) => {
       this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk])
-      this.wake()
+      this.wakeups.wake()
     })
     socket.on('end', () => {
       this.ended = true
-      this.wake()
+      this.wakeups.wake()
     })
     socket.on('error', (error) => {
       this.error = error
-      this.wake()
+      this.wakeups.wake()
     })
     this.closedPromise = new Promise((resolve) => {
       socket.on('close', () => {
         this.closed = true
-        this.wake()
+        this.wakeups.wake()
         resolve()
       })
     })
@@ -167,7 +167,7 @@ export class RawClient {
    * `noBody` for the response to a HEAD request.
    */
   async readResponse (timeout = WAIT, options: { noBody?: boolean } = {}): Promise<HttpResponse> {
-    const head = await this.waitFor(() => parseResponseHead(this.buffer), timeout, 'an HTTP response head')
+    const head = await this.wakeups.waitFor(() => parseResponseHead(this.buffer), timeout, 'an HTTP response head')
     const { response, headLength } = head
     let bodyLength: number | undefined
     // RFC 9110 §6.4.1: 1xx, 204, 304 and responses to HEAD have no body, whatever the headers say.
@@ -175,12 +175,12 @@ export class RawClient {
     else if (response.headers['content-length'] !== undefined) bodyLength = Number(response.headers['content-length'])
     if (bodyLength !== undefined) {
       const total = headLength + bodyLength
-      await this.waitFor(() => (this.buffer.length >= total ? true : null), timeout, 'the response body')
+      await this.wakeups.waitFor(() => (this.buffer.length >= total ? true : null), timeout, 'the response body')
       const body = Buffer.from(this.buffer.subarray(headLength, total))
       this.buffer = this.buffer.subarray(total)
       return { ...response, body }
     }
-    await this.waitFor(() => (this.ended || this.closed ? true : null), timeout, 'the end of a response without Content-Length')
+    await this.wakeups.waitFor(() => (this.ended || this.closed ? true : null), timeout, 'the end of a response without Content-Length')
     const body = Buffer.from(this.buffer.subarray(headLength))
     this.buffer = Buffer.alloc(0)
     return { ...response, body }
@@ -188,7 +188,7 @@ export class RawClient {
 
   /** Waits for the next complete frame and consumes it. Fails if the connection ends first. */
   async readFrame (timeout = WAIT): Promise<ParsedFrame> {
-    const parsed = await this.waitFor(() => {
+    const parsed = await this.wakeups.waitFor(() => {
       const result = parseFrame(this.buffer)
       if (result === null && (this.ended || this.closed)) {
         throw new Error(`connection ended before a complete frame (${this.buffer.length} bytes pending)`)
@@ -217,7 +217,7 @@ export class RawClient {
 
   /** Resolves when the server's FIN arrived (or the socket closed). */
   async waitEnded (timeout = WAIT): Promise<void> {
-    await this.waitFor(() => (this.ended || this.closed ? true : null), timeout, 'the server FIN')
+    await this.wakeups.waitFor(() => (this.ended || this.closed ? true : null), timeout, 'the server FIN')
   }
 
   /** Opens a connection and completes a valid handshake on `path`; returns the 101 response. */
@@ -230,30 +230,5 @@ export class RawClient {
       throw new Error(`expected 101, got ${response.statusCode} ${response.body.toString()}`)
     }
     return { client, response }
-  }
-
-  private async waitFor<T> (check: () => T | null, timeout: number, label: string): Promise<T> {
-    const first = check()
-    if (first !== null) return first
-    let wake: (() => void) | undefined
-    try {
-      return await withTimeout(new Promise<T>((resolve, reject) => {
-        wake = () => {
-          try {
-            const value = check()
-            if (value !== null) resolve(value)
-          } catch (error) {
-            reject(error)
-          }
-        }
-        this.waiters.add(wake)
-      }), timeout, label)
-    } finally {
-      if (wake !== undefined) this.waiters.delete(wake)
-    }
-  }
-
-  private wake (): void {
-    for (const waiter of [...this.waiters]) waiter()
   }
 }

@@ -123,3 +123,41 @@ export class EventLog {
 
 /** Every event a WebSocket emits, for an EventLog. */
 export const EVENTS = ['message', 'close', 'error', 'ping', 'pong'] as const
+
+/**
+ * Bounded waits on state that changes in callbacks (a socket's 'data', 'end', 'close'): the
+ * owner calls `wake()` after each change, and every pending `waitFor` re-checks its condition.
+ */
+export class Wakeups {
+  private readonly waiters = new Set<() => void>()
+
+  /**
+   * Resolves with the first non-null result of `check`, tried now and after every `wake()`;
+   * rejects if `check` throws, or after `ms` (default WAIT) with `label` in the message.
+   */
+  async waitFor<T> (check: () => T | null, ms = WAIT, label = 'a condition'): Promise<T> {
+    const first = check()
+    if (first !== null) return first
+    let waiter: (() => void) | undefined
+    try {
+      return await withTimeout(new Promise<T>((resolve, reject) => {
+        waiter = () => {
+          try {
+            const value = check()
+            if (value !== null) resolve(value)
+          } catch (error) {
+            reject(error)
+          }
+        }
+        this.waiters.add(waiter)
+      }), ms, label)
+    } finally {
+      if (waiter !== undefined) this.waiters.delete(waiter)
+    }
+  }
+
+  /** Re-checks every pending wait. */
+  wake (): void {
+    for (const waiter of [...this.waiters]) waiter()
+  }
+}
