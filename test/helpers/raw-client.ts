@@ -64,6 +64,11 @@ export function handshakeRequest (spec: HandshakeSpec = {}): Buffer {
   return Buffer.from(text + '\r\n', 'latin1')
 }
 
+/** A plain (non-upgrade) HTTP/1.1 request that asks the server to close afterwards. */
+export function plainRequest (method: string, path: string): string {
+  return `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`
+}
+
 /** Parses an HTTP response head at the start of `data`; null until the blank line arrived. */
 export function parseResponseHead (data: Buffer): { response: Omit<HttpResponse, 'body'>, headLength: number } | null {
   const end = data.indexOf('\r\n\r\n')

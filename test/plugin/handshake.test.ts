@@ -6,7 +6,7 @@
 import t from 'tap'
 import { buildApp } from '../helpers/app.js'
 import { RawClient, handshakeRequest, type HandshakeSpec } from '../helpers/raw-client.js'
-import { buildFrame, closeFrame, OP } from '../helpers/frames.js'
+import { buildFrame, OP } from '../helpers/frames.js'
 
 t.test('a valid handshake gets the exact 101 of RFC 6455 §4.2.2', async (t) => {
   const { port } = await buildApp(t)
@@ -138,30 +138,6 @@ t.test('a frame sent in the same packet as the handshake (the upgrade head) is p
   const frame = await client.readFrame()
   t.equal(frame.opcode, OP.TEXT)
   t.equal(frame.payload.toString(), 'in the head')
-})
-
-t.test('regression: messages in the upgrade head are answered before a close that follows them', async (t) => {
-  // The head used to be parsed inside the WebSocket constructor, before the handler could
-  // listen: the close frame in it was echoed at once, and the handler's replies to the
-  // messages before it were then refused (nothing may follow our close frame).
-  const { port } = await buildApp(t)
-  const client = await RawClient.connect(port)
-  t.teardown(() => client.destroy())
-  client.write(Buffer.concat([
-    handshakeRequest({ path: '/echo' }),
-    buildFrame({ opcode: OP.TEXT, payload: 'in the head' }),
-    buildFrame({ opcode: OP.BINARY, payload: Buffer.from([0, 1, 2]) }),
-    closeFrame(1000, 'bye')
-  ]))
-  const response = await client.readResponse()
-  t.equal(response.statusCode, 101)
-  const close = await client.readClose()
-  t.same(close.before.map((f) => [f.opcode, f.payload.toString('hex')]), [
-    [OP.TEXT, Buffer.from('in the head').toString('hex')],
-    [OP.BINARY, '000102']
-  ], 'both messages echoed, in order, before the close')
-  t.equal(close.code, 1000, 'then the close is answered')
-  await client.waitClosed()
 })
 
 t.test('a frame split between the head and later packets is reassembled', async (t) => {
