@@ -13,13 +13,12 @@
  * Every wait is bounded.
  */
 import { isUtf8 } from 'node:buffer'
-import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Test } from 'tap'
 import { buildApp } from './app.js'
 import type { Teardown } from './teardown.js'
 import { OP, closeFrame, decodeClose, show, type ParsedFrame } from './frames.js'
 import { RawClient } from './raw-client.js'
-import { sleep } from './wait.js'
+import { sleep, turn } from './wait.js'
 
 /** The echo app's limit (example-app/echo.js): suites send 16 MiB messages. */
 export const ECHO_MAX_MESSAGE_SIZE = 64 * 1024 * 1024
@@ -135,7 +134,7 @@ export class FuzzPeer {
     for (let offset = 0; offset < data.length; offset += size) {
       this.client.write(data.subarray(offset, offset + size))
       if (pause > 0) await sleep(pause)
-      else await nextTurn()
+      else await turn()
     }
   }
 

@@ -12,7 +12,7 @@ t.test('messages sent on open reach an async handler that listens after 50 ms', 
   const { wsUrl } = await buildApp(t, {
     setup (app) {
       app.get('/late', { websocket: true }, async (socket) => {
-        await new Promise((resolve) => setTimeout(resolve, 50))
+        await sleep(50)
         socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }))
       })
     }

@@ -7,6 +7,7 @@ import t from 'tap'
 import { buildApp } from '../helpers/app.js'
 import { RawClient, handshakeRequest, type HandshakeSpec } from '../helpers/raw-client.js'
 import { buildFrame, OP } from '../helpers/frames.js'
+import { sleep } from '../helpers/wait.js'
 
 t.test('a valid handshake gets the exact 101 of RFC 6455 §4.2.2', async (t) => {
   const { port } = await buildApp(t)
@@ -156,15 +157,15 @@ t.test('the client leaving during the handshake does not crash or leak', async (
     setup (app) {
       app.get('/slow', {
         websocket: true,
-        preHandler: async () => { await new Promise((resolve) => setTimeout(resolve, 100)) }
+        preHandler: async () => { await sleep(100) }
       }, () => {})
     }
   })
   const client = await RawClient.connect(port)
   client.write(handshakeRequest({ path: '/slow' }))
-  await new Promise((resolve) => setTimeout(resolve, 20))
+  await sleep(20)
   client.socket.resetAndDestroy()
-  await new Promise((resolve) => setTimeout(resolve, 200))
+  await sleep(200)
   t.equal(app.websocketServer.clients.size, 0)
   // The server still works.
   const { client: other } = await RawClient.open(port, '/echo')
