@@ -13,7 +13,7 @@ import t from 'tap'
 import websocket, { connect, WebSocketHandshakeError, type WebSocket } from '../../src/index.js'
 import { OP, closeBody, clientFrame, decodeClose, serverFrame } from '../helpers/frames.js'
 import { startRawServer, type RawServerConnection } from '../helpers/raw-server.js'
-import { WAIT, sleep, until, withTimeout } from '../helpers/wait.js'
+import { EVENTS, EventLog, WAIT, sleep, until, withTimeout } from '../helpers/wait.js'
 import { Teardown } from '../helpers/teardown.js'
 import { KEY, CERT } from '../helpers/tls.js'
 
@@ -23,8 +23,7 @@ async function openClient (t: Teardown, options: Parameters<typeof connect>[1] =
   const socket = await withTimeout(connect(server.url, options), WAIT, 'connect')
   t.teardown(() => socket.terminate())
   const c = await server.next()
-  const events: Array<[string, ...unknown[]]> = []
-  for (const name of ['message', 'ping', 'pong', 'close', 'error']) socket.on(name as 'message', (...args: unknown[]) => events.push([name, ...args]))
+  const { events } = new EventLog(socket, EVENTS)
   return { socket, c, events }
 }
 
