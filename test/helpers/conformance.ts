@@ -18,13 +18,10 @@ import { buildApp } from './app.js'
 import type { Teardown } from './teardown.js'
 import { OP, closeFrame, decodeClose, show, type ParsedFrame } from './frames.js'
 import { RawClient } from './raw-client.js'
-import { sleep, turn } from './wait.js'
+import { WAIT, sleep, turn } from './wait.js'
 
 /** The echo app's limit (example-app/echo.js): suites send 16 MiB messages. */
 export const ECHO_MAX_MESSAGE_SIZE = 64 * 1024 * 1024
-
-/** Default bound for one expected frame, in milliseconds. */
-export const FRAME_WAIT = 3000
 
 /** How long "nothing comes back" is watched for, in milliseconds. */
 export const SILENCE = 100
@@ -60,6 +57,7 @@ export interface FrameSummary {
   payload: string
 }
 
+/** A received frame as `expectFrames` compares it (close frames by code and reason). */
 export function summarize (f: ParsedFrame): FrameSummary {
   return {
     fin: f.fin,
@@ -139,7 +137,7 @@ export class FuzzPeer {
   }
 
   /** Reads exactly these frames, in order, each final, unmasked and without RSV bits. */
-  async expectFrames (expected: readonly ExpectedFrame[], timeout = FRAME_WAIT): Promise<ParsedFrame[]> {
+  async expectFrames (expected: readonly ExpectedFrame[], timeout = WAIT): Promise<ParsedFrame[]> {
     const got: ParsedFrame[] = []
     for (let i = 0; i < expected.length; i++) {
       let f: ParsedFrame
@@ -169,7 +167,7 @@ export class FuzzPeer {
    * The server fails the connection: its next frame (no other frame before it) is a close
    * frame with `code`, then it closes TCP, and nothing follows the close frame.
    */
-  async expectFailure (code: number, timeout = FRAME_WAIT): Promise<void> {
+  async expectFailure (code: number, timeout = WAIT): Promise<void> {
     const t = this.t
     let f: ParsedFrame
     try {
@@ -190,13 +188,13 @@ export class FuzzPeer {
    * We start the closing handshake (as the suite does after a passing case): the server's
    * next frame echoes our close code, then the server closes TCP (RFC 6455 §7.1.1).
    */
-  async closeNormally (code = 1000, timeout = FRAME_WAIT): Promise<void> {
+  async closeNormally (code = 1000, timeout = WAIT): Promise<void> {
     this.send(closeFrame(code))
     await this.expectCloseEcho(code, timeout)
   }
 
   /** The server's next frame is a close frame echoing `code` (undefined: an empty body), then TCP closes. */
-  async expectCloseEcho (code: number | undefined, timeout = FRAME_WAIT): Promise<void> {
+  async expectCloseEcho (code: number | undefined, timeout = WAIT): Promise<void> {
     const t = this.t
     const [f] = await this.expectFramesRaw(1, timeout)
     t.equal(f.opcode, OP.CLOSE, 'next frame is the close echo', { found: summarize(f) })
@@ -207,7 +205,7 @@ export class FuzzPeer {
   }
 
   /** The server closes TCP (we never end first), and nothing came after its close frame. */
-  async expectTcpClosedByServer (timeout = FRAME_WAIT): Promise<void> {
+  async expectTcpClosedByServer (timeout = WAIT): Promise<void> {
     try {
       await this.client.waitEnded(timeout)
     } catch (error) {

@@ -44,7 +44,9 @@ export function xorMask (data: Uint8Array, mask: Uint8Array, offset = 0): Buffer
 
 // --- Building frames ----------------------------------------------------------------------
 
+/** Everything buildFrame writes: any opcode and flags, a mask or none, any length encoding. */
 export interface FrameSpec {
+  /** Any 4-bit value, reserved ones included. */
   opcode: number
   /** Strings are UTF-8. @default empty */
   payload?: Bytes

@@ -105,6 +105,7 @@ export class RawServerConnection {
   }
 }
 
+/** What `startRawServer` calls for each connection (both optional). */
 export interface RawServerHandlers {
   /** Called as each TCP connection arrives, before any byte of it. */
   onConnection?: (connection: RawServerConnection) => void
@@ -112,6 +113,7 @@ export interface RawServerHandlers {
   onRequest?: (connection: RawServerConnection) => unknown
 }
 
+/** A running raw server. */
 export interface RawServer {
   /** `ws://127.0.0.1:<port>` */
   url: string
