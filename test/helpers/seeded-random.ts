@@ -3,10 +3,7 @@
  * failing random case can be run again.
  */
 
-/**
- * mulberry32: a tiny, fast, seeded PRNG (public domain). Returns floats in [0, 1). The same
- * seed always gives the same sequence, so random tests are reproducible.
- */
+/** mulberry32: a tiny, fast, seeded PRNG (public domain). Returns floats in [0, 1). */
 export function seededRandom (seed: number): () => number {
   let state = seed >>> 0
   return () => {

@@ -1,7 +1,7 @@
 /**
- * Bounded waits: every wait rejects with a labelled error after a timeout, so a hang fails the
- * test fast instead of stalling the run, and every listener a wait adds is removed when it
- * settles. Nothing else lives here.
+ * Waiting, and nothing else: sleeps, turns of the event loop, and bounded waits. Every bounded
+ * wait rejects with a labelled error after a timeout, so a hang fails the test fast instead of
+ * stalling the run, and every listener a wait adds is removed when it settles.
  *
  * (Helpers live in test/helpers/ because tap runs every file of a test directory it is given,
  * and excludes only this folder.)
@@ -24,6 +24,7 @@ export async function withTimeout<T> (promise: Promise<T>, ms: number, label: st
   }
 }
 
+/** Resolves after `ms` milliseconds. */
 export const sleep = async (ms: number): Promise<void> => await new Promise((resolve) => setTimeout(resolve, ms))
 
 /** One turn of the event loop (after pending nextTicks, microtasks and I/O callbacks). */
