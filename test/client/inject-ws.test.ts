@@ -6,9 +6,9 @@
 import t from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import websocket, { WebSocketHandshakeError, type WebSocket, type WebSocketPluginOptions } from '../../src/index.js'
-import { EVENTS, EventLog, SIZES, WAIT, deferred, pattern, text, turn, until, withTimeout } from '../helpers/wait.js'
-
-interface Teardown { teardown: (fn: () => unknown) => void }
+import { EVENTS, EventLog, WAIT, deferred, turn, until, withTimeout } from '../helpers/wait.js'
+import type { Teardown } from '../helpers/teardown.js'
+import { checkEchoMatrix } from '../helpers/echo-matrix.js'
 
 /** An app with the plugin and an echo route at /echo; never listens. Closed at teardown. */
 async function buildApp (t: Teardown, plugin: WebSocketPluginOptions = {}, setup?: (app: FastifyInstance) => void): Promise<FastifyInstance> {
@@ -76,20 +76,7 @@ t.test('injectWS opens a socket with no port, and messages flow both ways', asyn
 t.test('injectWS echo across every length encoding', async (t) => {
   const app = await buildApp(t)
   const { socket, log } = await inject(t, app, '/echo')
-  let n = 0
-  for (const [label, size] of SIZES) {
-    const timeout = size >= 65536 ? 10000 : WAIT
-    const sentText = text(size)
-    const sentBytes = pattern(size, size + 3)
-    socket.send(sentText)
-    socket.send(sentBytes)
-    const [textData, textIsBinary] = await log.nth('message', ++n, timeout) as [Buffer, boolean]
-    const [binData, binIsBinary] = await log.nth('message', ++n, timeout) as [Buffer, boolean]
-    t.equal(textIsBinary, false, `text ${label}`)
-    t.ok(textData.toString() === sentText, `text ${label} content`)
-    t.equal(binIsBinary, true, `binary ${label}`)
-    t.ok(binData.equals(sentBytes), `binary ${label} content`)
-  }
+  await checkEchoMatrix(t, socket, log, 3)
 })
 
 t.test('a hook answering 401 -> rejects with statusCode, headers and the JSON body', async (t) => {

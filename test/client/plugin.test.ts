@@ -6,9 +6,9 @@
 import t from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import websocket, { connect, WebSocketHandshakeError, type ClientOptions, type WebSocket, type WebSocketPluginOptions } from '../../src/index.js'
-import { EVENTS, EventLog, SIZES, WAIT, deferred, pattern, text, turn, withTimeout } from '../helpers/wait.js'
-
-interface Teardown { teardown: (fn: () => unknown) => void }
+import { EVENTS, EventLog, WAIT, deferred, turn, withTimeout } from '../helpers/wait.js'
+import type { Teardown } from '../helpers/teardown.js'
+import { checkEchoMatrix } from '../helpers/echo-matrix.js'
 
 async function listen (t: Teardown, plugin: WebSocketPluginOptions = {}, setup?: (app: FastifyInstance) => void): Promise<{ app: FastifyInstance, url: string }> {
   const app = Fastify({ logger: false })
@@ -49,21 +49,7 @@ function capture (app: FastifyInstance, path: string): () => Promise<WebSocket> 
 t.test('echo through our plugin over TCP, text and binary, across every length encoding', async (t) => {
   const { url } = await listen(t)
   const { socket, log } = await open(t, `${url}/echo`)
-  let n = 0
-  for (const [label, size] of SIZES) {
-    const timeout = size >= 65536 ? 10000 : WAIT
-    const sentText = text(size)
-    const sentBytes = pattern(size, size + 11)
-    socket.send(sentText)
-    socket.send(sentBytes)
-    const [textData, textIsBinary] = await log.nth('message', ++n, timeout) as [Buffer, boolean]
-    const [binData, binIsBinary] = await log.nth('message', ++n, timeout) as [Buffer, boolean]
-    t.equal(textIsBinary, false, `text ${label} comes back as text`)
-    t.ok(textData.toString() === sentText, `text ${label} content`)
-    t.equal(binIsBinary, true, `binary ${label} comes back as binary`)
-    t.ok(binData.equals(sentBytes), `binary ${label} content`)
-  }
-  t.equal(log.count('error'), 0)
+  await checkEchoMatrix(t, socket, log, 11)
 })
 
 t.test('fragmented messages both ways', async (t) => {

@@ -4,88 +4,12 @@
  * with a body, no Upgrade header, an extension, a timeout) reject `connect`, and that a masked
  * server frame fails the connection with 1002.
  */
-import { createHash } from 'node:crypto'
 import net from 'node:net'
 import t from 'tap'
 import { connect, WebSocketHandshakeError, WebSocketProtocolError, type WebSocket } from '../../src/index.js'
-import {
-  EVENTS, EventLog, OP, WAIT, closeBody, masked, parseFrames, turn, until, unmasked, withTimeout,
-  type ParsedFrame
-} from '../helpers/wait.js'
-
-interface Teardown { teardown: (fn: () => unknown) => void }
-
-const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
-const accept = (key: string): string => createHash('sha1').update(key + GUID).digest('base64')
-
-/** One connection to the raw server: the request it got, and the bytes after it. */
-interface RawConnection {
-  socket: net.Socket
-  requestLine: string
-  /** Lower-case names. */
-  headers: Record<string, string>
-  key: string
-  /** Frames the client sent after its request. */
-  frames: () => ParsedFrame[]
-  waitFrames: (n: number) => Promise<ParsedFrame[]>
-  /** The 101 with the right accept key, plus any extra header lines. */
-  switching: (extra?: string[]) => string
-  ended: () => boolean
-}
-
-/** A TCP server on 127.0.0.1, port 0, that hands each parsed request to `onRequest`. */
-async function rawServer (t: Teardown, onRequest: (connection: RawConnection) => void): Promise<{ url: string, port: number }> {
-  const sockets = new Set<net.Socket>()
-  const server = net.createServer((socket) => {
-    sockets.add(socket)
-    socket.on('error', () => {})
-    let data = Buffer.alloc(0)
-    let headEnd = -1
-    let ended = false
-    socket.on('end', () => { ended = true })
-    socket.on('data', (chunk: Buffer) => {
-      data = Buffer.concat([data, chunk])
-      if (headEnd !== -1) return
-      const index = data.indexOf('\r\n\r\n')
-      if (index === -1) return
-      headEnd = index + 4
-      const [requestLine, ...lines] = data.subarray(0, index).toString('latin1').split('\r\n')
-      const headers: Record<string, string> = {}
-      for (const line of lines) {
-        const colon = line.indexOf(':')
-        headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim()
-      }
-      const key = headers['sec-websocket-key'] ?? ''
-      const frames = (): ParsedFrame[] => parseFrames(data.subarray(headEnd)).frames
-      onRequest({
-        socket,
-        requestLine,
-        headers,
-        key,
-        frames,
-        waitFrames: async (n) => {
-          await until(() => frames().length >= n, WAIT, `${n} frame(s) from the client`)
-          return frames()
-        },
-        switching: (extra = []) => [
-          'HTTP/1.1 101 Switching Protocols',
-          'Upgrade: websocket',
-          'Connection: Upgrade',
-          `Sec-WebSocket-Accept: ${accept(key)}`,
-          ...extra
-        ].join('\r\n') + '\r\n\r\n',
-        ended: () => ended
-      })
-    })
-  })
-  t.teardown(async () => {
-    for (const socket of sockets) socket.destroy()
-    await new Promise<void>((resolve) => server.close(() => resolve()))
-  })
-  await withTimeout(new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve)), WAIT, 'raw server listening')
-  const address = server.address() as net.AddressInfo
-  return { url: `ws://127.0.0.1:${address.port}`, port: address.port }
-}
+import { EVENTS, EventLog, WAIT, turn, until, withTimeout } from '../helpers/wait.js'
+import { OP, closeBody, clientFrame, computeAccept, serverFrame } from '../helpers/frames.js'
+import { startRawServer, type RawServerConnection } from '../helpers/raw-server.js'
 
 /** Resolves to what `connect` rejected with, or fails if it resolved. */
 async function rejection (promise: Promise<WebSocket>, ms = WAIT): Promise<unknown> {
@@ -99,11 +23,11 @@ async function rejection (promise: Promise<WebSocket>, ms = WAIT): Promise<unkno
 }
 
 t.test('the client masks every frame, each with a different key', async (t) => {
-  let connection: RawConnection | undefined
-  const { url } = await rawServer(t, (c) => {
+  let connection: RawServerConnection | undefined
+  const { url } = await startRawServer(t, { onRequest: (c) => {
     connection = c
     c.socket.write(c.switching())
-  })
+  } })
   const socket = await withTimeout(connect(url), WAIT, 'connect')
   t.teardown(() => socket.terminate())
   socket.send('one')
@@ -119,11 +43,11 @@ t.test('the client masks every frame, each with a different key', async (t) => {
 })
 
 t.test('the request is a valid opening handshake with our headers, path and query', async (t) => {
-  let connection: RawConnection | undefined
-  const { url, port } = await rawServer(t, (c) => {
+  let connection: RawServerConnection | undefined
+  const { url, port } = await startRawServer(t, { onRequest: (c) => {
     connection = c
     c.socket.write(c.switching())
-  })
+  } })
   const socket = await withTimeout(connect(`${url}/chat/room?id=7`, { protocols: ['x', 'y'], headers: { 'X-Custom': 'yes', cookie: 'a=1' } }), WAIT, 'connect')
   t.teardown(() => socket.terminate())
   const c = connection!
@@ -140,10 +64,10 @@ t.test('the request is a valid opening handshake with our headers, path and quer
 })
 
 t.test('a wrong Sec-WebSocket-Accept -> WebSocketHandshakeError', async (t) => {
-  const { url } = await rawServer(t, (c) => {
+  const { url } = await startRawServer(t, { onRequest: (c) => {
     c.socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-      `Sec-WebSocket-Accept: ${accept('AAAAAAAAAAAAAAAAAAAAAA==')}\r\n\r\n`)
-  })
+      `Sec-WebSocket-Accept: ${computeAccept('AAAAAAAAAAAAAAAAAAAAAA==')}\r\n\r\n`)
+  } })
   const error = await rejection(connect(url))
   t.type(error, WebSocketHandshakeError)
   t.match((error as WebSocketHandshakeError).message, /Sec-WebSocket-Accept/)
@@ -151,14 +75,14 @@ t.test('a wrong Sec-WebSocket-Accept -> WebSocketHandshakeError', async (t) => {
 })
 
 t.test('a 101 with no Upgrade header, or with an extension we did not offer -> rejects', async (t) => {
-  const cases: Array<[string, (c: RawConnection) => string]> = [
-    ['no Upgrade', (c) => `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept(c.key)}\r\n\r\n`],
+  const cases: Array<[string, (c: RawServerConnection) => string]> = [
+    ['no Upgrade', (c) => `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${computeAccept(c.key)}\r\n\r\n`],
     ['an extension', (c) => c.switching(['Sec-WebSocket-Extensions: permessage-deflate'])],
     ['a subprotocol when none was offered', (c) => c.switching(['Sec-WebSocket-Protocol: chat'])],
     ['garbage instead of HTTP', () => 'SSH-2.0-OpenSSH\r\n\r\n']
   ]
   for (const [label, answer] of cases) {
-    const { url } = await rawServer(t, (c) => c.socket.write(answer(c)))
+    const { url } = await startRawServer(t, { onRequest: (c) => c.socket.write(answer(c)) })
     const error = await rejection(connect(url))
     t.type(error, WebSocketHandshakeError, label)
   }
@@ -166,10 +90,10 @@ t.test('a 101 with no Upgrade header, or with an extension we did not offer -> r
 
 t.test('a 403 with a body -> rejects with statusCode, headers and body', async (t) => {
   const body = JSON.stringify({ error: 'Forbidden', message: 'no token' })
-  const { url } = await rawServer(t, (c) => {
+  const { url } = await startRawServer(t, { onRequest: (c) => {
     c.socket.end('HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nX-Reason: no-token\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
-  })
+  } })
   const error = await rejection(connect(url)) as WebSocketHandshakeError
   t.type(error, WebSocketHandshakeError)
   t.equal(error.statusCode, 403)
@@ -180,24 +104,24 @@ t.test('a 403 with a body -> rejects with statusCode, headers and body', async (
 })
 
 t.test('a refusal with no Content-Length: the body is read until the server closes', async (t) => {
-  const { url } = await rawServer(t, (c) => {
+  const { url } = await startRawServer(t, { onRequest: (c) => {
     c.socket.write('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\npart one, ')
     setTimeout(() => c.socket.end('part two'), 20)
-  })
+  } })
   const error = await rejection(connect(url)) as WebSocketHandshakeError
   t.equal(error.statusCode, 503)
   t.equal(error.body, 'part one, part two')
 })
 
 t.test('a server that never answers: connect rejects after handshakeTimeout', async (t) => {
-  const { url } = await rawServer(t, () => {})
+  const { url } = await startRawServer(t, { onRequest: () => {} })
   const error = await rejection(connect(url, { handshakeTimeout: 100 }))
   t.type(error, WebSocketHandshakeError)
   t.match((error as Error).message, /timed out/)
 })
 
 t.test('a server that closes during the handshake: connect rejects', async (t) => {
-  const { url } = await rawServer(t, (c) => c.socket.end())
+  const { url } = await startRawServer(t, { onRequest: (c) => c.socket.end() })
   t.type(await rejection(connect(url)), WebSocketHandshakeError)
 })
 
@@ -216,15 +140,15 @@ t.test('bad URLs are rejected before connecting', async (t) => {
 })
 
 t.test('a masked frame from the server fails the client with 1002', async (t) => {
-  let connection: RawConnection | undefined
-  const { url } = await rawServer(t, (c) => {
+  let connection: RawServerConnection | undefined
+  const { url } = await startRawServer(t, { onRequest: (c) => {
     connection = c
     c.socket.write(c.switching())
-  })
+  } })
   const socket = await withTimeout(connect(url), WAIT, 'connect')
   t.teardown(() => socket.terminate())
   const log = new EventLog(socket, EVENTS)
-  connection!.socket.write(masked(OP.TEXT, 'masked by a server'))
+  connection!.socket.write(clientFrame(OP.TEXT, 'masked by a server'))
   const [error] = await log.nth('error') as [WebSocketProtocolError]
   t.type(error, WebSocketProtocolError)
   t.equal(error.code, 'WS_ERR_UNEXPECTED_MASK')
@@ -233,7 +157,7 @@ t.test('a masked frame from the server fails the client with 1002', async (t) =>
   t.equal(frame.opcode, OP.CLOSE)
   t.equal(frame.closeCode, 1002, 'the client sent a 1002 close frame')
   t.equal(frame.masked, true)
-  await until(() => connection!.ended(), WAIT, 'the client to end TCP')
+  await until(() => connection!.ended, WAIT, 'the client to end TCP')
   connection!.socket.end()
   const [code] = await log.nth('close') as [number]
   t.equal(code, 1006)
@@ -244,10 +168,10 @@ t.test('a masked frame from the server fails the client with 1002', async (t) =>
 })
 
 t.test('frames sent together with the 101 reach listeners attached after connect resolves', async (t) => {
-  const { url } = await rawServer(t, (c) => {
+  const { url } = await startRawServer(t, { onRequest: (c) => {
     // One write: the greeting arrives in the same TCP segment as the 101.
-    c.socket.write(Buffer.concat([Buffer.from(c.switching()), unmasked(OP.TEXT, 'welcome'), unmasked(OP.PING, 'hi')]))
-  })
+    c.socket.write(Buffer.concat([Buffer.from(c.switching()), serverFrame(OP.TEXT, 'welcome'), serverFrame(OP.PING, 'hi')]))
+  } })
   const socket = await withTimeout(connect(url), WAIT, 'connect')
   t.teardown(() => socket.terminate())
   const log = new EventLog(socket, EVENTS)
@@ -259,13 +183,13 @@ t.test('frames sent together with the 101 reach listeners attached after connect
 })
 
 t.test('a close frame sent together with the 101 is reported with its code', async (t) => {
-  let connection: RawConnection | undefined
-  const { url } = await rawServer(t, (c) => {
+  let connection: RawServerConnection | undefined
+  const { url } = await startRawServer(t, { onRequest: (c) => {
     connection = c
-    c.socket.write(Buffer.concat([Buffer.from(c.switching()), unmasked(OP.CLOSE, closeBody(4003, 'go away'))]))
+    c.socket.write(Buffer.concat([Buffer.from(c.switching()), serverFrame(OP.CLOSE, closeBody(4003, 'go away'))]))
     // §7.1.1: the server closes TCP once the client has answered (the client waits for it).
     void c.waitFrames(1).then(() => c.socket.end())
-  })
+  } })
   const socket = await withTimeout(connect(url), WAIT, 'connect')
   t.teardown(() => socket.terminate())
   const log = new EventLog(socket, EVENTS)
@@ -277,24 +201,24 @@ t.test('a close frame sent together with the 101 is reported with its code', asy
 })
 
 t.test('the server closes the TCP connection without a close frame: 1006', async (t) => {
-  let connection: RawConnection | undefined
-  const { url } = await rawServer(t, (c) => {
+  let connection: RawServerConnection | undefined
+  const { url } = await startRawServer(t, { onRequest: (c) => {
     connection = c
     c.socket.write(c.switching())
-  })
+  } })
   const socket = await withTimeout(connect(url), WAIT, 'connect')
   t.teardown(() => socket.terminate())
   const log = new EventLog(socket, EVENTS)
   connection!.socket.end()
   const [code] = await log.nth('close') as [number]
   t.equal(code, 1006)
-  await until(() => connection!.ended(), WAIT, 'the client to end its side too')
+  await until(() => connection!.ended, WAIT, 'the client to end its side too')
   t.equal(socket.readyState, socket.CLOSED)
 })
 
 t.test('a 101 that arrives a few bytes at a time is assembled', async (t) => {
-  const { url } = await rawServer(t, (c) => {
-    const response = Buffer.concat([Buffer.from(c.switching()), unmasked(OP.TEXT, 'after a slow 101')])
+  const { url } = await startRawServer(t, { onRequest: (c) => {
+    const response = Buffer.concat([Buffer.from(c.switching()), serverFrame(OP.TEXT, 'after a slow 101')])
     let offset = 0
     const drip = (): void => {
       if (c.socket.destroyed || offset >= response.length) return
@@ -303,7 +227,7 @@ t.test('a 101 that arrives a few bytes at a time is assembled', async (t) => {
       setTimeout(drip, 1)
     }
     drip()
-  })
+  } })
   const socket = await withTimeout(connect(url), WAIT, 'connect')
   t.teardown(() => socket.terminate())
   const log = new EventLog(socket, EVENTS)
@@ -313,10 +237,10 @@ t.test('a 101 that arrives a few bytes at a time is assembled', async (t) => {
 
 t.test('a refusal whose body arrives in pieces is read up to Content-Length', async (t) => {
   const body = 'x'.repeat(50) + 'y'.repeat(50)
-  const { url } = await rawServer(t, (c) => {
+  const { url } = await startRawServer(t, { onRequest: (c) => {
     c.socket.write(`HTTP/1.1 429 Too Many Requests\r\nRetry-After: 5\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 30)}`)
     setTimeout(() => c.socket.write(body.slice(30)), 20)
-  })
+  } })
   const error = await rejection(connect(url)) as WebSocketHandshakeError
   t.equal(error.statusCode, 429)
   t.equal(error.headers['retry-after'], '5')
@@ -324,9 +248,9 @@ t.test('a refusal whose body arrives in pieces is read up to Content-Length', as
 })
 
 t.test('a response head larger than maxHandshakeSize -> rejects', async (t) => {
-  const { url } = await rawServer(t, (c) => {
+  const { url } = await startRawServer(t, { onRequest: (c) => {
     c.socket.write(`HTTP/1.1 101 Switching Protocols\r\nX-Big: ${'a'.repeat(4096)}\r\n`)
-  })
+  } })
   const error = await rejection(connect(url, { maxHandshakeSize: 1024 }))
   t.type(error, WebSocketHandshakeError)
   t.match((error as Error).message, /too large/)

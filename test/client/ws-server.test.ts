@@ -7,9 +7,9 @@
 import t from 'tap'
 import { WebSocketServer, type WebSocket as WsSocket, type RawData } from 'ws'
 import { connect, WebSocketHandshakeError, type ClientOptions, type WebSocket } from '../../src/index.js'
-import { EVENTS, EventLog, SIZES, WAIT, deferred, pattern, text, turn, withTimeout } from '../helpers/wait.js'
-
-interface Teardown { teardown: (fn: () => unknown) => void }
+import { EVENTS, EventLog, WAIT, deferred, turn, withTimeout } from '../helpers/wait.js'
+import type { Teardown } from '../helpers/teardown.js'
+import { checkEchoMatrix } from '../helpers/echo-matrix.js'
 
 /** A `ws` server on 127.0.0.1, port 0, closed at teardown with every connection it has. */
 async function wsServer (t: Teardown, options: ConstructorParameters<typeof WebSocketServer>[0] = {}) {
@@ -50,21 +50,7 @@ t.test('echo through a ws server, text and binary, across every length encoding'
   const { socket, log } = await open(t, url)
   t.equal(socket.readyState, socket.OPEN, 'open when connect resolves')
   t.equal(socket.protocol, '', 'no subprotocol')
-  let n = 0
-  for (const [label, size] of SIZES) {
-    const timeout = size >= 65536 ? 10000 : WAIT
-    const sentText = text(size)
-    const sentBytes = pattern(size, size + 7)
-    socket.send(sentText)
-    socket.send(sentBytes)
-    const [textData, textIsBinary] = await log.nth('message', ++n, timeout) as [Buffer, boolean]
-    const [binData, binIsBinary] = await log.nth('message', ++n, timeout) as [Buffer, boolean]
-    t.equal(textIsBinary, false, `text ${label} comes back as text`)
-    t.ok(textData.toString() === sentText, `text ${label} content`)
-    t.equal(binIsBinary, true, `binary ${label} comes back as binary`)
-    t.ok(binData.equals(sentBytes), `binary ${label} content`)
-  }
-  t.equal(log.count('error'), 0)
+  await checkEchoMatrix(t, socket, log, 7)
 })
 
 t.test('fragmented messages both ways', async (t) => {

@@ -7,10 +7,12 @@ import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { WebSocketServer } from 'ws'
 import { connect, type WebSocket } from '../../src/index.js'
-import { EVENTS, EventLog, WAIT, deferred, pattern, withTimeout } from '../helpers/wait.js'
+import { EVENTS, EventLog, WAIT, deferred, withTimeout } from '../helpers/wait.js'
+import { pattern } from '../helpers/payloads.js'
 import { CERT, KEY } from '../helpers/tls.js'
+import type { Teardown } from '../helpers/teardown.js'
 
-async function secureServer (t: { teardown: (fn: () => unknown) => void }) {
+async function secureServer (t: Teardown) {
   const server = https.createServer({ key: KEY, cert: CERT })
   const wss = new WebSocketServer({ server })
   const alpn = deferred<string | false | null>()

@@ -4,7 +4,9 @@
  * exactly, then a clean closing handshake. RFC 6455 §5.2 (length encodings), §5.6.
  */
 import t from 'tap'
-import { FuzzPeer, OP, expectBinary, expectText, frame, repeated, startEchoServer } from '../helpers/conformance.js'
+import { FuzzPeer, expectBinary, expectText, startEchoServer } from '../helpers/conformance.js'
+import { repeated } from '../helpers/payloads.js'
+import { OP, clientFrame } from '../helpers/frames.js'
 
 const port = await startEchoServer(t)
 
@@ -14,7 +16,7 @@ for (const [index, length] of LENGTHS.entries()) {
   t.test(`1.1.${index + 1} text message with payload length ${length}`, async (t) => {
     const peer = await FuzzPeer.open(t, port)
     const payload = repeated('*', length)
-    peer.send(frame(OP.TEXT, payload))
+    peer.send(clientFrame(OP.TEXT, payload))
     await peer.expectFrames([expectText(payload)])
     await peer.closeNormally()
   })
@@ -23,7 +25,7 @@ for (const [index, length] of LENGTHS.entries()) {
 t.test('1.1.8 text message with payload length 65536, written in chops of 997 octets', async (t) => {
   const peer = await FuzzPeer.open(t, port)
   const payload = repeated('*', 65536)
-  await peer.sendChopped(frame(OP.TEXT, payload), 997)
+  await peer.sendChopped(clientFrame(OP.TEXT, payload), 997)
   await peer.expectFrames([expectText(payload)])
   await peer.closeNormally()
 })
@@ -32,7 +34,7 @@ for (const [index, length] of LENGTHS.entries()) {
   t.test(`1.2.${index + 1} binary message with payload length ${length}`, async (t) => {
     const peer = await FuzzPeer.open(t, port)
     const payload = repeated(Buffer.from([0xfe]), length)
-    peer.send(frame(OP.BINARY, payload))
+    peer.send(clientFrame(OP.BINARY, payload))
     await peer.expectFrames([expectBinary(payload)])
     await peer.closeNormally()
   })
@@ -41,7 +43,7 @@ for (const [index, length] of LENGTHS.entries()) {
 t.test('1.2.8 binary message with payload length 65536, written in chops of 997 octets', async (t) => {
   const peer = await FuzzPeer.open(t, port)
   const payload = repeated(Buffer.from([0xfe]), 65536)
-  await peer.sendChopped(frame(OP.BINARY, payload), 997)
+  await peer.sendChopped(clientFrame(OP.BINARY, payload), 997)
   await peer.expectFrames([expectBinary(payload)])
   await peer.closeNormally()
 })
@@ -50,7 +52,7 @@ t.test('1.x binary payload of every byte value, every length encoding, echoed by
   const peer = await FuzzPeer.open(t, port)
   const unit = Buffer.from(Array.from({ length: 256 }, (_, i) => i))
   const payloads = [repeated(unit, 125), repeated(unit, 126), repeated(unit, 65536 + 3)]
-  peer.send(...payloads.map((p) => frame(OP.BINARY, p)))
+  peer.send(...payloads.map((p) => clientFrame(OP.BINARY, p)))
   await peer.expectFrames(payloads.map((p) => expectBinary(p)))
   await peer.closeNormally()
 })
@@ -58,8 +60,8 @@ t.test('1.x binary payload of every byte value, every length encoding, echoed by
 t.test('1.x non-minimal length encodings are accepted (RFC 6455 §5.2 binds senders only)', async (t) => {
   const peer = await FuzzPeer.open(t, port)
   peer.send(
-    frame(OP.TEXT, 'sixteen', { lengthEncoding: 16 }),
-    frame(OP.BINARY, Buffer.from([1, 2, 3]), { lengthEncoding: 64 })
+    clientFrame(OP.TEXT, 'sixteen', { lengthEncoding: 16 }),
+    clientFrame(OP.BINARY, Buffer.from([1, 2, 3]), { lengthEncoding: 64 })
   )
   await peer.expectFrames([expectText('sixteen'), expectBinary(Buffer.from([1, 2, 3]))])
   await peer.closeNormally()
@@ -68,7 +70,7 @@ t.test('1.x non-minimal length encodings are accepted (RFC 6455 §5.2 binds send
 t.test('1.x server echoes use the minimal length encoding', async (t) => {
   const peer = await FuzzPeer.open(t, port)
   const payloads = [125, 126, 65535, 65536].map((n) => repeated('x', n))
-  peer.send(...payloads.map((p) => frame(OP.TEXT, p)))
+  peer.send(...payloads.map((p) => clientFrame(OP.TEXT, p)))
   const frames = await peer.expectFrames(payloads.map((p) => expectText(p)))
   t.same(frames.map((f) => f.headerLength), [2, 4, 4, 10], 'header sizes 2, 4, 4, 10 bytes')
   await peer.closeNormally()
@@ -79,7 +81,7 @@ for (const size of [1, 2, 3, 7]) {
   t.test(`1.x text message of 200 bytes written in chops of ${size} octets`, async (t) => {
     const peer = await FuzzPeer.open(t, port)
     const payload = repeated('ab€', 200)
-    await peer.sendChopped(frame(OP.TEXT, payload), size)
+    await peer.sendChopped(clientFrame(OP.TEXT, payload), size)
     await peer.expectFrames([expectText(payload)])
     await peer.closeNormally()
   })

@@ -4,7 +4,8 @@
  * (RFC 6455 §5.2), also after a valid message, and nothing after them is processed.
  */
 import t from 'tap'
-import { FuzzPeer, OP, expectText, frame, startEchoServer } from '../helpers/conformance.js'
+import { FuzzPeer, expectText, startEchoServer } from '../helpers/conformance.js'
+import { OP, clientFrame } from '../helpers/frames.js'
 
 const port = await startEchoServer(t)
 
@@ -37,9 +38,9 @@ for (const c of CASES) {
     : `${c.id} ${what} fails with 1002`
   t.test(name, async (t) => {
     const peer = await FuzzPeer.open(t, port)
-    const bad = frame(c.opcode, c.payload ? 'reserved opcode payload' : '')
+    const bad = clientFrame(c.opcode, c.payload ? 'reserved opcode payload' : '')
     if (c.between) {
-      peer.send(frame(OP.TEXT, 'Hello, world!'), bad, frame(OP.PING, 'Hello, world!'))
+      peer.send(clientFrame(OP.TEXT, 'Hello, world!'), bad, clientFrame(OP.PING, 'Hello, world!'))
       await peer.expectFrames([expectText('Hello, world!')])
     } else {
       peer.send(bad)
@@ -52,7 +53,7 @@ for (const c of CASES) {
 for (const opcode of [3, 4, 5, 6, 7]) {
   t.test(`4.x reserved opcode ${opcode} as the first fragment of a message fails with 1002`, async (t) => {
     const peer = await FuzzPeer.open(t, port)
-    peer.send(frame(opcode, 'a', { fin: false }), frame(OP.CONT, 'b'))
+    peer.send(clientFrame(opcode, 'a', { fin: false }), clientFrame(OP.CONT, 'b'))
     await peer.expectFailure(1002)
   })
 }
@@ -60,7 +61,7 @@ for (const opcode of [3, 4, 5, 6, 7]) {
 for (const opcode of [3, 11]) {
   t.test(`4.x reserved opcode ${opcode} between the fragments of a text message fails with 1002`, async (t) => {
     const peer = await FuzzPeer.open(t, port)
-    peer.send(frame(OP.TEXT, 'a', { fin: false }), frame(opcode, 'x'), frame(OP.CONT, 'b'))
+    peer.send(clientFrame(OP.TEXT, 'a', { fin: false }), clientFrame(opcode, 'x'), clientFrame(OP.CONT, 'b'))
     await peer.expectFailure(1002)
   })
 }

@@ -7,7 +7,9 @@
  * octet" writes each byte in its own write.
  */
 import t from 'tap'
-import { FuzzPeer, OP, expectPong, expectText, frame, sleep, startEchoServer } from '../helpers/conformance.js'
+import { FuzzPeer, expectPong, expectText, startEchoServer } from '../helpers/conformance.js'
+import { OP, clientFrame } from '../helpers/frames.js'
+import { sleep } from '../helpers/wait.js'
 
 const port = await startEchoServer(t)
 
@@ -21,20 +23,20 @@ async function sendIn (peer: FuzzPeer, mode: Mode, frames: Buffer[]): Promise<vo
 
 t.test('5.1 ping in 2 fragments fails with 1002', async (t) => {
   const peer = await FuzzPeer.open(t, port)
-  peer.send(frame(OP.PING, 'fragment1', { fin: false }), frame(OP.CONT, 'fragment2'))
+  peer.send(clientFrame(OP.PING, 'fragment1', { fin: false }), clientFrame(OP.CONT, 'fragment2'))
   await peer.expectFailure(1002)
 })
 
 t.test('5.2 pong in 2 fragments fails with 1002', async (t) => {
   const peer = await FuzzPeer.open(t, port)
-  peer.send(frame(OP.PONG, 'fragment1', { fin: false }), frame(OP.CONT, 'fragment2'))
+  peer.send(clientFrame(OP.PONG, 'fragment1', { fin: false }), clientFrame(OP.CONT, 'fragment2'))
   await peer.expectFailure(1002)
 })
 
 for (const [id, mode] of [['5.3', 'one write'], ['5.4', 'frame by frame'], ['5.5', 'octet by octet']] as Array<[string, Mode]>) {
   t.test(`${id} text message in 2 fragments, ${mode}, is echoed whole`, async (t) => {
     const peer = await FuzzPeer.open(t, port)
-    await sendIn(peer, mode, [frame(OP.TEXT, 'fragment1', { fin: false }), frame(OP.CONT, 'fragment2')])
+    await sendIn(peer, mode, [clientFrame(OP.TEXT, 'fragment1', { fin: false }), clientFrame(OP.CONT, 'fragment2')])
     await peer.expectFrames([expectText('fragment1fragment2')])
     await peer.closeNormally()
   })
@@ -44,9 +46,9 @@ for (const [id, mode] of [['5.6', 'one write'], ['5.7', 'frame by frame'], ['5.8
   t.test(`${id} text message in 2 fragments with a ping in between, ${mode}: pong, then the echo`, async (t) => {
     const peer = await FuzzPeer.open(t, port)
     await sendIn(peer, mode, [
-      frame(OP.TEXT, 'fragment1', { fin: false }),
-      frame(OP.PING, 'ping payload'),
-      frame(OP.CONT, 'fragment2')
+      clientFrame(OP.TEXT, 'fragment1', { fin: false }),
+      clientFrame(OP.PING, 'ping payload'),
+      clientFrame(OP.CONT, 'fragment2')
     ])
     await peer.expectFrames([expectPong('ping payload'), expectText('fragment1fragment2')])
     await peer.closeNormally()
@@ -56,7 +58,7 @@ for (const [id, mode] of [['5.6', 'one write'], ['5.7', 'frame by frame'], ['5.8
 for (const [id, mode] of [['5.9', 'one write'], ['5.10', 'frame by frame'], ['5.11', 'octet by octet']] as Array<[string, Mode]>) {
   t.test(`${id} continuation with FIN = true and no message to continue, then text, ${mode}: 1002, nothing echoed`, async (t) => {
     const peer = await FuzzPeer.open(t, port)
-    await sendIn(peer, mode, [frame(OP.CONT, 'non-continuation payload'), frame(OP.TEXT, 'Hello, world!')])
+    await sendIn(peer, mode, [clientFrame(OP.CONT, 'non-continuation payload'), clientFrame(OP.TEXT, 'Hello, world!')])
     await peer.expectFailure(1002)
   })
 }
@@ -64,7 +66,7 @@ for (const [id, mode] of [['5.9', 'one write'], ['5.10', 'frame by frame'], ['5.
 for (const [id, mode] of [['5.12', 'one write'], ['5.13', 'frame by frame'], ['5.14', 'octet by octet']] as Array<[string, Mode]>) {
   t.test(`${id} continuation with FIN = false and no message to continue, then text, ${mode}: 1002, nothing echoed`, async (t) => {
     const peer = await FuzzPeer.open(t, port)
-    await sendIn(peer, mode, [frame(OP.CONT, 'non-continuation payload', { fin: false }), frame(OP.TEXT, 'Hello, world!')])
+    await sendIn(peer, mode, [clientFrame(OP.CONT, 'non-continuation payload', { fin: false }), clientFrame(OP.TEXT, 'Hello, world!')])
     await peer.expectFailure(1002)
   })
 }
@@ -72,10 +74,10 @@ for (const [id, mode] of [['5.12', 'one write'], ['5.13', 'frame by frame'], ['5
 t.test('5.15 text in 2 fragments, then a continuation with no message, then text: first echoed, then 1002', async (t) => {
   const peer = await FuzzPeer.open(t, port)
   peer.send(
-    frame(OP.TEXT, 'fragment1', { fin: false }),
-    frame(OP.CONT, 'fragment2'),
-    frame(OP.CONT, 'fragment3', { fin: false }),
-    frame(OP.TEXT, 'fragment4')
+    clientFrame(OP.TEXT, 'fragment1', { fin: false }),
+    clientFrame(OP.CONT, 'fragment2'),
+    clientFrame(OP.CONT, 'fragment3', { fin: false }),
+    clientFrame(OP.TEXT, 'fragment4')
   )
   await peer.expectFrames([expectText('fragment1fragment2')])
   await peer.expectFailure(1002)
@@ -85,9 +87,9 @@ for (const [id, fin] of [['5.16', false], ['5.17', true]] as Array<[string, bool
   t.test(`${id} twice: continuation with FIN = ${String(fin)} and no message, then a text in 2 fragments: 1002 at once`, async (t) => {
     const peer = await FuzzPeer.open(t, port)
     const round = [
-      frame(OP.CONT, 'fragment1', { fin }),
-      frame(OP.TEXT, 'fragment2', { fin: false }),
-      frame(OP.CONT, 'fragment3')
+      clientFrame(OP.CONT, 'fragment1', { fin }),
+      clientFrame(OP.TEXT, 'fragment2', { fin: false }),
+      clientFrame(OP.CONT, 'fragment3')
     ]
     peer.send(...round, ...round)
     await peer.expectFailure(1002)
@@ -96,7 +98,7 @@ for (const [id, fin] of [['5.16', false], ['5.17', true]] as Array<[string, bool
 
 t.test('5.18 text fragment, then a text frame (not a continuation) with FIN = true: 1002', async (t) => {
   const peer = await FuzzPeer.open(t, port)
-  peer.send(frame(OP.TEXT, 'fragment1', { fin: false }), frame(OP.TEXT, 'fragment2'))
+  peer.send(clientFrame(OP.TEXT, 'fragment1', { fin: false }), clientFrame(OP.TEXT, 'fragment2'))
   await peer.expectFailure(1002)
 })
 
@@ -106,18 +108,18 @@ for (const [id, mode] of [['5.19', 'one write'], ['5.20', 'frame by frame']] as 
   t.test(`${id} fragmented text with pings in between and a pause, ${mode}: each pong before the rest is sent, then the echo`, async (t) => {
     const peer = await FuzzPeer.open(t, port)
     await sendIn(peer, mode, [
-      frame(OP.TEXT, FRAGMENTS[0], { fin: false }),
-      frame(OP.CONT, FRAGMENTS[1], { fin: false }),
-      frame(OP.PING, 'pongme 1!')
+      clientFrame(OP.TEXT, FRAGMENTS[0], { fin: false }),
+      clientFrame(OP.CONT, FRAGMENTS[1], { fin: false }),
+      clientFrame(OP.PING, 'pongme 1!')
     ])
     // The first pong arrives while the message is still incomplete.
     await peer.expectFrames([expectPong('pongme 1!')])
     await peer.expectSilence(200, 'no echo while the message is incomplete')
     await sendIn(peer, mode, [
-      frame(OP.CONT, FRAGMENTS[2], { fin: false }),
-      frame(OP.CONT, FRAGMENTS[3], { fin: false }),
-      frame(OP.PING, 'pongme 2!'),
-      frame(OP.CONT, FRAGMENTS[4])
+      clientFrame(OP.CONT, FRAGMENTS[2], { fin: false }),
+      clientFrame(OP.CONT, FRAGMENTS[3], { fin: false }),
+      clientFrame(OP.PING, 'pongme 2!'),
+      clientFrame(OP.CONT, FRAGMENTS[4])
     ])
     await peer.expectFrames([expectPong('pongme 2!'), expectText(FRAGMENTS.join(''))])
     await peer.closeNormally()
@@ -132,9 +134,9 @@ t.test('5.x text message in 100 fragments with a ping after every tenth is echoe
   const frames: Buffer[] = []
   const pongs: string[] = []
   parts.forEach((p, i) => {
-    frames.push(frame(i === 0 ? OP.TEXT : OP.CONT, p, { fin: i === parts.length - 1 }))
+    frames.push(clientFrame(i === 0 ? OP.TEXT : OP.CONT, p, { fin: i === parts.length - 1 }))
     if (i % 10 === 9 && i !== parts.length - 1) {
-      frames.push(frame(OP.PING, `ping ${i}`))
+      frames.push(clientFrame(OP.PING, `ping ${i}`))
       pongs.push(`ping ${i}`)
     }
   })
@@ -146,9 +148,9 @@ t.test('5.x text message in 100 fragments with a ping after every tenth is echoe
 t.test('5.x binary message in 3 fragments is echoed whole as binary', async (t) => {
   const peer = await FuzzPeer.open(t, port)
   peer.send(
-    frame(OP.BINARY, Buffer.from([1, 2]), { fin: false }),
-    frame(OP.CONT, Buffer.from([3]), { fin: false }),
-    frame(OP.CONT, Buffer.from([4, 5]))
+    clientFrame(OP.BINARY, Buffer.from([1, 2]), { fin: false }),
+    clientFrame(OP.CONT, Buffer.from([3]), { fin: false }),
+    clientFrame(OP.CONT, Buffer.from([4, 5]))
   )
   await peer.expectFrames([{ opcode: OP.BINARY, payload: Buffer.from([1, 2, 3, 4, 5]) }])
   await peer.closeNormally()
@@ -156,11 +158,11 @@ t.test('5.x binary message in 3 fragments is echoed whole as binary', async (t) 
 
 t.test('5.x fragments with a pause of one frame each are joined (frame-level pause)', async (t) => {
   const peer = await FuzzPeer.open(t, port)
-  peer.send(frame(OP.TEXT, 'slow-', { fin: false }))
+  peer.send(clientFrame(OP.TEXT, 'slow-', { fin: false }))
   await peer.expectSilence(150, 'no echo after the first fragment')
-  peer.send(frame(OP.CONT, 'and-', { fin: false }))
+  peer.send(clientFrame(OP.CONT, 'and-', { fin: false }))
   await sleep(150)
-  peer.send(frame(OP.CONT, 'steady'))
+  peer.send(clientFrame(OP.CONT, 'steady'))
   await peer.expectFrames([expectText('slow-and-steady')])
   await peer.closeNormally()
 })
@@ -168,22 +170,22 @@ t.test('5.x fragments with a pause of one frame each are joined (frame-level pau
 for (const [what, opcode] of [['text', OP.TEXT], ['binary', OP.BINARY]] as Array<[string, number]>) {
   t.test(`5.x many text fragments, then a ${what} frame instead of a continuation: 1002, nothing echoed`, async (t) => {
     const peer = await FuzzPeer.open(t, port)
-    const frames = Array.from({ length: 20 }, (_, i) => frame(i === 0 ? OP.TEXT : OP.CONT, `f${i}`, { fin: false }))
-    peer.send(...frames, frame(opcode, 'new message'))
+    const frames = Array.from({ length: 20 }, (_, i) => clientFrame(i === 0 ? OP.TEXT : OP.CONT, `f${i}`, { fin: false }))
+    peer.send(...frames, clientFrame(opcode, 'new message'))
     await peer.expectFailure(1002)
   })
 }
 
 t.test('5.x many fragments, then a continuation is fine, then another continuation with no message: echo, then 1002', async (t) => {
   const peer = await FuzzPeer.open(t, port)
-  const frames = Array.from({ length: 20 }, (_, i) => frame(i === 0 ? OP.TEXT : OP.CONT, `f${i}`, { fin: i === 19 }))
-  peer.send(...frames, frame(OP.CONT, 'orphan'))
+  const frames = Array.from({ length: 20 }, (_, i) => clientFrame(i === 0 ? OP.TEXT : OP.CONT, `f${i}`, { fin: i === 19 }))
+  peer.send(...frames, clientFrame(OP.CONT, 'orphan'))
   await peer.expectFrames([expectText(Array.from({ length: 20 }, (_, i) => `f${i}`).join(''))])
   await peer.expectFailure(1002)
 })
 
 t.test('5.x close in 2 fragments fails with 1002', async (t) => {
   const peer = await FuzzPeer.open(t, port)
-  peer.send(frame(OP.CLOSE, Buffer.from([0x03]), { fin: false }), frame(OP.CONT, Buffer.from([0xe8])))
+  peer.send(clientFrame(OP.CLOSE, Buffer.from([0x03]), { fin: false }), clientFrame(OP.CONT, Buffer.from([0xe8])))
   await peer.expectFailure(1002)
 })

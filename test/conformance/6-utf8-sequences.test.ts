@@ -10,8 +10,9 @@
  */
 import { isUtf8 } from 'node:buffer'
 import t from 'tap'
-import { FuzzPeer, OP, expectText, frame, hex, startEchoServer } from '../helpers/conformance.js'
-import { failFastLength } from '../helpers/frames.js'
+import { FuzzPeer, expectText, startEchoServer } from '../helpers/conformance.js'
+import { OP, clientFrame, hex } from '../helpers/frames.js'
+import { failFastLength } from '../helpers/utf8-reference.js'
 
 const port = await startEchoServer(t)
 
@@ -105,7 +106,7 @@ for (const [offset, [category, sequences]] of CATEGORIES.entries()) {
     const shown = bytes.length > 24 ? `${bytes.subarray(0, 24).toString('hex')}... (${bytes.length} bytes)` : bytes.toString('hex')
     t.test(`${id} ${category}: 0x${shown} ${valid ? 'is echoed' : 'fails with 1007'}`, async (t) => {
       const peer = await FuzzPeer.open(t, port)
-      peer.send(frame(OP.TEXT, bytes))
+      peer.send(clientFrame(OP.TEXT, bytes))
       if (valid) {
         await peer.expectFrames([expectText(bytes)])
         await peer.closeNormally()
@@ -123,7 +124,7 @@ for (const [offset, [category, sequences]] of CATEGORIES.entries()) {
     t.test(`${id} fail fast: ${category} as a non-final fragment fails with 1007 before the message ends`, async (t) => {
       const peer = await FuzzPeer.open(t, port)
       // A valid start, then the sequence; the final fragment is never sent.
-      peer.send(frame(OP.TEXT, 'κόσμε', { fin: false }), frame(OP.CONT, bytes, { fin: false }))
+      peer.send(clientFrame(OP.TEXT, 'κόσμε', { fin: false }), clientFrame(OP.CONT, bytes, { fin: false }))
       await peer.expectFailure(1007)
     })
   }

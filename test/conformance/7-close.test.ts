@@ -6,13 +6,15 @@
  * the connection with 1002 or 1007 (§7.4.1, §8.1).
  */
 import t from 'tap'
-import { FuzzPeer, OP, closeFrame, closePayload, expectBinary, expectText, frame, hex, repeated, startEchoServer } from '../helpers/conformance.js'
+import { FuzzPeer, expectBinary, expectText, startEchoServer } from '../helpers/conformance.js'
+import { repeated } from '../helpers/payloads.js'
+import { OP, closeFrame, closeBody, clientFrame, hex } from '../helpers/frames.js'
 
 const port = await startEchoServer(t)
 
 t.test('7.1.1 text message, then close: echo, then the close echoed, then TCP closed', async (t) => {
   const peer = await FuzzPeer.open(t, port)
-  peer.send(frame(OP.TEXT, 'Hello World!'), closeFrame(1000))
+  peer.send(clientFrame(OP.TEXT, 'Hello World!'), closeFrame(1000))
   await peer.expectFrames([expectText('Hello World!')])
   await peer.expectCloseEcho(1000)
 })
@@ -25,39 +27,39 @@ t.test('7.1.2 close twice: one close echoed, the second ignored, TCP closed', as
 
 t.test('7.1.3 close, then ping: close echoed, no pong', async (t) => {
   const peer = await FuzzPeer.open(t, port)
-  peer.send(closeFrame(1000), frame(OP.PING, 'Hello World!'))
+  peer.send(closeFrame(1000), clientFrame(OP.PING, 'Hello World!'))
   await peer.expectCloseEcho(1000)
 })
 
 t.test('7.1.4 close, then text: close echoed, nothing echoed after it', async (t) => {
   const peer = await FuzzPeer.open(t, port)
-  peer.send(closeFrame(1000), frame(OP.TEXT, 'Hello World!'))
+  peer.send(closeFrame(1000), clientFrame(OP.TEXT, 'Hello World!'))
   await peer.expectCloseEcho(1000)
 })
 
 t.test('7.1.5 text fragment, close, last fragment: close echoed, the message never echoed', async (t) => {
   const peer = await FuzzPeer.open(t, port)
-  peer.send(frame(OP.TEXT, 'fragment1', { fin: false }), closeFrame(1000), frame(OP.CONT, 'fragment2'))
+  peer.send(clientFrame(OP.TEXT, 'fragment1', { fin: false }), closeFrame(1000), clientFrame(OP.CONT, 'fragment2'))
   await peer.expectCloseEcho(1000)
 })
 
 t.test('7.1.6 256 KiB text, small text, close, ping: both echoed in order, then the close, no pong', async (t) => {
   const peer = await FuzzPeer.open(t, port)
   const big = repeated('BAsd7&jh23', 256 * 1024)
-  peer.send(frame(OP.TEXT, big), frame(OP.TEXT, 'Hello World!'), closeFrame(1000), frame(OP.PING))
+  peer.send(clientFrame(OP.TEXT, big), clientFrame(OP.TEXT, 'Hello World!'), closeFrame(1000), clientFrame(OP.PING))
   await peer.expectFrames([expectText(big), expectText('Hello World!')], 10000)
   await peer.expectCloseEcho(1000)
 })
 
 t.test('7.1.x close, then a close with an invalid code: the second is not processed (close 1000 echoed)', async (t) => {
   const peer = await FuzzPeer.open(t, port)
-  peer.send(closeFrame(1000), closeFrame(999), frame(0x3))
+  peer.send(closeFrame(1000), closeFrame(999), clientFrame(0x3))
   await peer.expectCloseEcho(1000)
 })
 
 t.test('7.1.x binary message, then close: echo, then the close echoed', async (t) => {
   const peer = await FuzzPeer.open(t, port)
-  peer.send(frame(OP.BINARY, Buffer.from([0, 1, 2])), closeFrame(1001))
+  peer.send(clientFrame(OP.BINARY, Buffer.from([0, 1, 2])), closeFrame(1001))
   await peer.expectFrames([expectBinary(Buffer.from([0, 1, 2]))])
   await peer.expectCloseEcho(1001)
 })
@@ -70,7 +72,7 @@ t.test('7.3.1 close with payload length 0: an empty close echoed, TCP closed', a
 
 t.test('7.3.2 close with payload length 1 fails with 1002', async (t) => {
   const peer = await FuzzPeer.open(t, port)
-  peer.send(frame(OP.CLOSE, 'a'))
+  peer.send(clientFrame(OP.CLOSE, 'a'))
   await peer.expectFailure(1002)
 })
 
@@ -94,19 +96,19 @@ t.test('7.3.5 close with a 123-byte reason (payload 125): 1000 echoed', async (t
 
 t.test('7.3.6 close with a 124-byte reason (payload 126) fails with 1002', async (t) => {
   const peer = await FuzzPeer.open(t, port)
-  peer.send(frame(OP.CLOSE, closePayload(1000, repeated('*', 124))))
+  peer.send(clientFrame(OP.CLOSE, closeBody(1000, repeated('*', 124))))
   await peer.expectFailure(1002)
 })
 
 t.test('7.5.1 close with an invalid UTF-8 reason fails with 1007', async (t) => {
   const peer = await FuzzPeer.open(t, port)
-  peer.send(frame(OP.CLOSE, closePayload(1000, hex('cebae1bdb9cf83cebcceb5eda080656469746564'))))
+  peer.send(clientFrame(OP.CLOSE, closeBody(1000, hex('cebae1bdb9cf83cebcceb5eda080656469746564'))))
   await peer.expectFailure(1007)
 })
 
 t.test('7.5.x close with a reason cut inside a multi-byte sequence fails with 1007', async (t) => {
   const peer = await FuzzPeer.open(t, port)
-  peer.send(frame(OP.CLOSE, closePayload(1000, hex('cebae1bd'))))
+  peer.send(clientFrame(OP.CLOSE, closeBody(1000, hex('cebae1bd'))))
   await peer.expectFailure(1007)
 })
 

@@ -5,7 +5,9 @@
  * Beyond the suite: a 4 MiB message written in chunks of 64 B to 64 KiB.
  */
 import t from 'tap'
-import { FuzzPeer, OP, expectBinary, expectText, frame, repeated, startEchoServer } from '../helpers/conformance.js'
+import { FuzzPeer, expectBinary, expectText, startEchoServer } from '../helpers/conformance.js'
+import { repeated } from '../helpers/payloads.js'
+import { OP, clientFrame } from '../helpers/frames.js'
 
 const port = await startEchoServer(t)
 
@@ -20,7 +22,7 @@ for (const [kind, group, opcode] of [['text', '9.5', OP.TEXT], ['binary', '9.6',
     t.test(`${group}.${index + 1} ${kind} message of 1 MiB written in chops of ${chopSize} bytes is echoed intact`, async (t) => {
       const peer = await FuzzPeer.open(t, port)
       const payload = kind === 'text' ? TEXT(MiB) : BINARY(MiB)
-      await peer.sendChopped(frame(opcode, payload), chopSize)
+      await peer.sendChopped(clientFrame(opcode, payload), chopSize)
       await peer.expectFrames([kind === 'text' ? expectText(payload) : expectBinary(payload)], LARGE_WAIT)
       await peer.closeNormally()
     })
@@ -31,7 +33,7 @@ for (const [label, chunkSize] of [['64 B', 64], ['256 B', 256], ['1 KiB', KiB], 
   t.test(`9.5.x text message of 4 MiB written to TCP in chunks of ${label} is echoed intact`, async (t) => {
     const peer = await FuzzPeer.open(t, port)
     const payload = TEXT(4 * MiB)
-    await peer.sendChopped(frame(OP.TEXT, payload), chunkSize)
+    await peer.sendChopped(clientFrame(OP.TEXT, payload), chunkSize)
     await peer.expectFrames([expectText(payload)], LARGE_WAIT)
     await peer.closeNormally()
   })

@@ -5,7 +5,10 @@
  * reject a message that is within the size limit.
  */
 import t from 'tap'
-import { FuzzPeer, OP, chop, expectBinary, expectText, frame, repeated, startEchoServer } from '../helpers/conformance.js'
+import { FuzzPeer, expectBinary, expectText, startEchoServer } from '../helpers/conformance.js'
+import { chop } from '../helpers/chunkings.js'
+import { repeated } from '../helpers/payloads.js'
+import { OP, clientFrame } from '../helpers/frames.js'
 
 const port = await startEchoServer(t)
 
@@ -21,7 +24,7 @@ const LARGE_WAIT = 20000
 /** `payload` as a fragmented message: first frame `opcode`, then continuations, FIN on the last. */
 function fragmented (opcode: number, payload: Buffer, size: number): Buffer {
   const pieces = chop(payload, size)
-  return Buffer.concat(pieces.map((piece, i) => frame(i === 0 ? opcode : OP.CONT, piece, { fin: i === pieces.length - 1 })))
+  return Buffer.concat(pieces.map((piece, i) => clientFrame(i === 0 ? opcode : OP.CONT, piece, { fin: i === pieces.length - 1 })))
 }
 
 for (const [kind, group, opcode] of [['text', '9.3', OP.TEXT], ['binary', '9.4', OP.BINARY]] as Array<[string, string, number]>) {

@@ -4,7 +4,9 @@
  * one frame, are echoed intact (checked byte for byte through a hash).
  */
 import t from 'tap'
-import { FuzzPeer, OP, expectBinary, expectText, frame, repeated, startEchoServer } from '../helpers/conformance.js'
+import { FuzzPeer, expectBinary, expectText, startEchoServer } from '../helpers/conformance.js'
+import { repeated } from '../helpers/payloads.js'
+import { OP, clientFrame } from '../helpers/frames.js'
 
 const port = await startEchoServer(t)
 
@@ -18,7 +20,7 @@ for (const [index, [label, size]] of SIZES.entries()) {
   t.test(`9.1.${index + 1} text message of ${label} is echoed intact`, async (t) => {
     const peer = await FuzzPeer.open(t, port)
     const payload = repeated('BAsd7&jh23', size)
-    peer.send(frame(OP.TEXT, payload))
+    peer.send(clientFrame(OP.TEXT, payload))
     await peer.expectFrames([expectText(payload)], LARGE_WAIT)
     await peer.closeNormally()
   })
@@ -28,7 +30,7 @@ for (const [index, [label, size]] of SIZES.entries()) {
   t.test(`9.2.${index + 1} binary message of ${label} is echoed intact`, async (t) => {
     const peer = await FuzzPeer.open(t, port)
     const payload = repeated(Buffer.from([0xfe, 0x00, 0x7f, 0x80, 0xff, 0x01, 0x23]), size)
-    peer.send(frame(OP.BINARY, payload))
+    peer.send(clientFrame(OP.BINARY, payload))
     await peer.expectFrames([expectBinary(payload)], LARGE_WAIT)
     await peer.closeNormally()
   })

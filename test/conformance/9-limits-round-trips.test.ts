@@ -4,7 +4,9 @@
  * all come back intact and in order.
  */
 import t from 'tap'
-import { FuzzPeer, OP, expectText, frame, repeated, startEchoServer } from '../helpers/conformance.js'
+import { FuzzPeer, expectText, startEchoServer } from '../helpers/conformance.js'
+import { repeated } from '../helpers/payloads.js'
+import { OP, clientFrame } from '../helpers/frames.js'
 
 const port = await startEchoServer(t)
 
@@ -19,7 +21,7 @@ for (const [kind, group, opcode] of [['text', '9.7', OP.TEXT], ['binary', '9.8',
       for (let i = 0; i < COUNT; i++) {
         // Each message distinct (its number at the front), so a reordering or a loss shows.
         const payload = repeated(`${i}:${'BAsd7&jh23'}`, size)
-        peer.send(frame(opcode, payload))
+        peer.send(clientFrame(opcode, payload))
         const f = await peer.client.readFrame()
         if (f.opcode !== opcode || !f.fin || f.masked || !f.payload.equals(payload)) wrong++
       }
@@ -32,7 +34,7 @@ for (const [kind, group, opcode] of [['text', '9.7', OP.TEXT], ['binary', '9.8',
 t.test('9.7.x 1000 text messages of 64 bytes sent back to back come back in order', async (t) => {
   const peer = await FuzzPeer.open(t, port)
   const payloads = Array.from({ length: COUNT }, (_, i) => repeated(`${i}:`, 64))
-  peer.send(...payloads.map((p) => frame(OP.TEXT, p)))
+  peer.send(...payloads.map((p) => clientFrame(OP.TEXT, p)))
   const frames = await peer.expectFrames(payloads.map((p) => expectText(p)))
   t.equal(frames.length, COUNT)
   await peer.closeNormally()

@@ -11,42 +11,20 @@ import type { TLSSocket } from 'node:tls'
 import Fastify from 'fastify'
 import t from 'tap'
 import websocket, { connect, WebSocketHandshakeError, type WebSocket } from '../../src/index.js'
-import { OP, closePayload, frame, sleep, startRawServer, withTimeout, type RawServerConnection } from '../helpers/conformance.js'
-import { decodeClose } from '../helpers/raw-client.js'
-
-const WAIT = 3000
-
-/** A raw server whose connections are handed out in order. */
-async function rawServer (t: Parameters<typeof startRawServer>[0], answer?: (c: RawServerConnection) => void | Promise<void>) {
-  const connections: RawServerConnection[] = []
-  const waiting: Array<(c: RawServerConnection) => void> = []
-  const server = await startRawServer(t, (c) => {
-    if (answer !== undefined) void c.request().then(async () => await answer(c), () => {})
-    const waiter = waiting.shift()
-    if (waiter !== undefined) waiter(c)
-    else connections.push(c)
-  })
-  const next = async (): Promise<RawServerConnection> => {
-    const queued = connections.shift()
-    if (queued !== undefined) return queued
-    return await withTimeout(new Promise<RawServerConnection>((resolve) => waiting.push(resolve)), WAIT, 'a client connection')
-  }
-  return { ...server, next }
-}
+import { OP, closeBody, clientFrame, decodeClose, serverFrame } from '../helpers/frames.js'
+import { startRawServer, type RawServerConnection } from '../helpers/raw-server.js'
+import { EVENTS, EventLog, WAIT, sleep, until, withTimeout } from '../helpers/wait.js'
+import { Teardown } from '../helpers/teardown.js'
+import { KEY, CERT } from '../helpers/tls.js'
 
 /** An open client on a raw server that accepted it with a valid 101. */
-async function openClient (t: Parameters<typeof startRawServer>[0], options: Parameters<typeof connect>[1] = {}) {
-  const server = await rawServer(t, (c) => c.write(c.switching()))
+async function openClient (t: Teardown, options: Parameters<typeof connect>[1] = {}) {
+  const server = await startRawServer(t, { onRequest: (c) => c.write(c.switching()) })
   const socket = await withTimeout(connect(server.url, options), WAIT, 'connect')
   t.teardown(() => socket.terminate())
   const c = await server.next()
-  const events: Array<[string, ...unknown[]]> = []
-  for (const name of ['message', 'ping', 'pong', 'close', 'error']) socket.on(name as 'message', (...args: unknown[]) => events.push([name, ...args]))
+  const { events } = new EventLog(socket, EVENTS)
   return { socket, c, events }
-}
-
-async function until (condition: () => boolean, label: string, ms = WAIT): Promise<void> {
-  await withTimeout((async () => { while (!condition()) await sleep(5) })(), ms, label)
 }
 
 /** What `connect` rejected with (fails the test if it resolved). */
@@ -55,7 +33,7 @@ async function rejection (promise: Promise<WebSocket>): Promise<unknown> {
 }
 
 t.test('4.1 the opening request: GET, HTTP/1.1, Host with the port, Upgrade, Connection, a 16-byte key, version 13, the resource name', async (t) => {
-  const server = await rawServer(t, (c) => c.write(c.switching()))
+  const server = await startRawServer(t, { onRequest: (c) => c.write(c.switching()) })
   const socket = await withTimeout(connect(`${server.url}/chat/room?id=7&x=%20`), WAIT, 'connect')
   t.teardown(() => socket.terminate())
   const c = await server.next()
@@ -71,14 +49,14 @@ t.test('4.1 the opening request: GET, HTTP/1.1, Host with the port, Upgrade, Con
 })
 
 t.test('4.1 the resource name is / for a URL without a path', async (t) => {
-  const server = await rawServer(t, (c) => c.write(c.switching()))
+  const server = await startRawServer(t, { onRequest: (c) => c.write(c.switching()) })
   const socket = await withTimeout(connect(server.url), WAIT, 'connect')
   t.teardown(() => socket.terminate())
   t.equal((await server.next()).requestLine, 'GET / HTTP/1.1')
 })
 
 t.test('4.1 each connection gets a fresh random Sec-WebSocket-Key', async (t) => {
-  const server = await rawServer(t, (c) => c.write(c.switching()))
+  const server = await startRawServer(t, { onRequest: (c) => c.write(c.switching()) })
   const keys = new Set<string>()
   for (let i = 0; i < 5; i++) {
     const socket = await withTimeout(connect(server.url), WAIT, 'connect')
@@ -89,7 +67,7 @@ t.test('4.1 each connection gets a fresh random Sec-WebSocket-Key', async (t) =>
 })
 
 t.test('4.1 offered subprotocols must be unique tokens: anything else throws TypeError, valid offers are sent in order', async (t) => {
-  const server = await rawServer(t, (c) => c.write(c.switching(['Sec-WebSocket-Protocol: v2'])))
+  const server = await startRawServer(t, { onRequest: (c) => c.write(c.switching(['Sec-WebSocket-Protocol: v2'])) })
   await t.rejects(connect(server.url, { protocols: ['chat', 'chat'] }), TypeError, 'duplicates')
   await t.rejects(connect(server.url, { protocols: ['a b'] }), TypeError, 'not a token')
   await t.rejects(connect(server.url, { protocols: [''] }), TypeError, 'empty')
@@ -103,7 +81,7 @@ t.test('4.1 offered subprotocols must be unique tokens: anything else throws Typ
 
 t.test('4.1 an invalid subprotocol offer is refused before any TCP connection is opened (none is left open)', async (t) => {
   const opened: RawServerConnection[] = []
-  const { url } = await startRawServer(t, (c) => { opened.push(c) })
+  const { url } = await startRawServer(t, { onConnection: (c) => { opened.push(c) } })
   await t.rejects(connect(url, { protocols: ['chat', 'chat'] }), TypeError)
   await t.rejects(connect(url, { protocols: ['a b'] }), TypeError)
   await sleep(100)
@@ -127,7 +105,7 @@ t.test('4.1 a connection that cannot be opened fails (connect rejects with the n
 
 t.test('4.1 the client sends nothing after its request until the 101 has arrived', async (t) => {
   let answer: (() => void) | undefined
-  const server = await rawServer(t, (c) => { answer = () => c.write(c.switching()) })
+  const server = await startRawServer(t, { onRequest: (c) => { answer = () => c.write(c.switching()) } })
   const pending = connect(server.url)
   const c = await server.next()
   await c.request()
@@ -143,7 +121,7 @@ t.test('4.1 the client sends nothing after its request until the 101 has arrived
 
 t.test('4.1 a status other than 101 fails the connection: connect rejects with the status, the client closes TCP', async (t) => {
   for (const status of ['403 Forbidden', '302 Found', '200 OK']) {
-    const server = await rawServer(t, (c) => c.write(`HTTP/1.1 ${status}\r\nContent-Length: 2\r\nLocation: /x\r\n\r\nno`))
+    const server = await startRawServer(t, { onRequest: (c) => c.write(`HTTP/1.1 ${status}\r\nContent-Length: 2\r\nLocation: /x\r\n\r\nno`) })
     const error = await rejection(connect(server.url))
     t.type(error, WebSocketHandshakeError, status)
     t.equal((error as WebSocketHandshakeError).statusCode, Number(status.slice(0, 3)))
@@ -165,7 +143,7 @@ const BAD_ANSWERS: Array<[string, (c: RawServerConnection) => string]> = [
 
 for (const [label, answer] of BAD_ANSWERS) {
   t.test(`4.1 a 101 with ${label} fails the connection: connect rejects and the client closes TCP`, async (t) => {
-    const server = await rawServer(t, (c) => c.write(answer(c)))
+    const server = await startRawServer(t, { onRequest: (c) => c.write(answer(c)) })
     const error = await rejection(connect(server.url, { protocols: ['v1', 'v2'] }))
     t.type(error, WebSocketHandshakeError)
     await (await server.next()).waitEnded()
@@ -174,11 +152,11 @@ for (const [label, answer] of BAD_ANSWERS) {
 }
 
 t.test('4.1 header names and tokens in the 101 are case-insensitive; the accept value may have surrounding whitespace', async (t) => {
-  const server = await rawServer(t, (c) => c.write(c.switching()
+  const server = await startRawServer(t, { onRequest: (c) => c.write(c.switching()
     .replace('Upgrade: websocket', 'upgrade: WebSocket')
     .replace('Connection: Upgrade', 'CONNECTION: keep-alive, UPGRADE')
     .replace(/Sec-WebSocket-Accept: (.*)\r\n/, 'sec-websocket-accept:   $1  \r\n')
-    .replace('\r\n\r\n', '\r\nSec-WebSocket-Protocol: v2\r\n\r\n')))
+    .replace('\r\n\r\n', '\r\nSec-WebSocket-Protocol: v2\r\n\r\n')) })
   const socket = await withTimeout(connect(server.url, { protocols: ['v1', 'v2'] }), WAIT, 'connect')
   t.teardown(() => socket.terminate())
   t.equal(socket.protocol, 'v2', 'the subprotocol in use is the one the server picked')
@@ -202,24 +180,24 @@ t.test('5.1 / 5.3 / 10.3 every client frame is masked, each with a fresh key', a
 
 t.test('5.1 / 7.1.7 a masked frame from the server fails the client with 1002: masked close frame, nothing more processed, TCP closed', async (t) => {
   const { c, events } = await openClient(t)
-  c.write(Buffer.concat([frame(OP.TEXT, 'masked by the server'), frame(OP.TEXT, 'after', { mask: false }), frame(OP.PING, 'after', { mask: false })]))
+  c.write(Buffer.concat([clientFrame(OP.TEXT, 'masked by the server'), serverFrame(OP.TEXT, 'after'), serverFrame(OP.PING, 'after')]))
   const f = await c.readFrame()
   t.same([f.opcode, f.masked, decodeClose(f.payload).code], [OP.CLOSE, true, 1002])
   await c.waitEnded()
   t.equal(c.pending.length, 0, 'no pong, nothing after the close frame')
-  await until(() => events.some((e) => e[0] === 'close'), 'the close event')
+  await until(() => events.some((e) => e[0] === 'close'), WAIT, 'the close event')
   t.same(events.map((e) => e[0]), ['error', 'close'], 'no message, no ping event: the input after the bad frame is discarded')
 })
 
 for (const [label, bytes, code] of [
-  ['an RSV1 bit (no extension negotiated)', frame(OP.TEXT, 'x', { mask: false, rsv: 4 }), 1002],
-  ['reserved opcode 3', frame(0x3, 'x', { mask: false }), 1002],
-  ['reserved control opcode 0xB', frame(0xb, '', { mask: false }), 1002],
-  ['a fragmented ping', frame(OP.PING, 'x', { mask: false, fin: false }), 1002],
-  ['a continuation with no message', frame(OP.CONT, 'x', { mask: false }), 1002],
-  ['invalid UTF-8 in a text message', frame(OP.TEXT, Buffer.from([0xed, 0xa0, 0x80]), { mask: false }), 1007],
-  ['invalid UTF-8 in the first fragment (fail fast)', frame(OP.TEXT, Buffer.from([0x61, 0xc0]), { mask: false, fin: false }), 1007],
-  ['a close frame with code 1005', frame(OP.CLOSE, closePayload(1005), { mask: false }), 1002]
+  ['an RSV1 bit (no extension negotiated)', serverFrame(OP.TEXT, 'x', { rsv1: true }), 1002],
+  ['reserved opcode 3', serverFrame(0x3, 'x'), 1002],
+  ['reserved control opcode 0xB', serverFrame(0xb, ''), 1002],
+  ['a fragmented ping', serverFrame(OP.PING, 'x', { fin: false }), 1002],
+  ['a continuation with no message', serverFrame(OP.CONT, 'x'), 1002],
+  ['invalid UTF-8 in a text message', serverFrame(OP.TEXT, Buffer.from([0xed, 0xa0, 0x80])), 1007],
+  ['invalid UTF-8 in the first fragment (fail fast)', serverFrame(OP.TEXT, Buffer.from([0x61, 0xc0]), { fin: false }), 1007],
+  ['a close frame with code 1005', serverFrame(OP.CLOSE, closeBody(1005)), 1002]
 ] as Array<[string, Buffer, number]>) {
   t.test(`5.2 / 8.1 ${label} from the server fails the client with ${code}`, async (t) => {
     const { c } = await openClient(t)
@@ -232,13 +210,13 @@ for (const [label, bytes, code] of [
 t.test('5.4 / 6.2 the client joins fragmented messages with a ping in between and answers the ping first', async (t) => {
   const { c, events } = await openClient(t)
   c.write(Buffer.concat([
-    frame(OP.TEXT, 'frag', { mask: false, fin: false }),
-    frame(OP.PING, 'mid', { mask: false }),
-    frame(OP.CONT, 'ment', { mask: false })
+    serverFrame(OP.TEXT, 'frag', { fin: false }),
+    serverFrame(OP.PING, 'mid'),
+    serverFrame(OP.CONT, 'ment')
   ]))
   const pong = await c.readFrame()
   t.same([pong.opcode, pong.masked, pong.payload.toString()], [OP.PONG, true, 'mid'])
-  await until(() => events.some((e) => e[0] === 'message'), 'the message')
+  await until(() => events.some((e) => e[0] === 'message'), WAIT, 'the message')
   const message = events.find((e) => e[0] === 'message')!
   t.same([String(message[1]), message[2]], ['fragment', false])
 })
@@ -246,7 +224,7 @@ t.test('5.4 / 6.2 the client joins fragmented messages with a ping in between an
 t.test('5.5.2 the client answers a ping with a masked pong carrying the same payload', async (t) => {
   const { c } = await openClient(t)
   const payload = Buffer.from(Array.from({ length: 125 }, (_, i) => i))
-  c.write(frame(OP.PING, payload, { mask: false }))
+  c.write(serverFrame(OP.PING, payload))
   const f = await c.readFrame()
   t.same([f.opcode, f.masked, f.fin], [OP.PONG, true, true])
   t.ok(f.payload.equals(payload), 'identical application data')
@@ -254,7 +232,7 @@ t.test('5.5.2 the client answers a ping with a masked pong carrying the same pay
 
 t.test('5.5.2 after the server\'s close frame the client does not answer a ping (and sends no second close)', async (t) => {
   const { c } = await openClient(t)
-  c.write(Buffer.concat([frame(OP.CLOSE, closePayload(1000), { mask: false }), frame(OP.PING, 'too late', { mask: false })]))
+  c.write(Buffer.concat([serverFrame(OP.CLOSE, closeBody(1000)), serverFrame(OP.PING, 'too late')]))
   const f = await c.readFrame()
   t.same([f.opcode, decodeClose(f.payload).code], [OP.CLOSE, 1000])
   await sleep(100)
@@ -263,23 +241,23 @@ t.test('5.5.2 after the server\'s close frame the client does not answer a ping 
 
 t.test('5.5.1 the server closes first: the client answers with a masked close frame echoing the code', async (t) => {
   const { c, events } = await openClient(t)
-  c.write(frame(OP.CLOSE, closePayload(1001, 'going away'), { mask: false }))
+  c.write(serverFrame(OP.CLOSE, closeBody(1001, 'going away')))
   const f = await c.readFrame()
   t.same([f.opcode, f.masked, decodeClose(f.payload).code], [OP.CLOSE, true, 1001], 'close echoed with the same code')
   c.socket.end()
-  await until(() => events.some((e) => e[0] === 'close'), 'the close event')
+  await until(() => events.some((e) => e[0] === 'close'), WAIT, 'the close event')
   const close = events.find((e) => e[0] === 'close')!
   t.same([close[1], String(close[2])], [1001, 'going away'], 'the close event has the server code and reason')
 })
 
 t.test('7.1.1 the server closes first: after echoing the close the client waits for the server to close TCP', async (t) => {
   const { c, events } = await openClient(t)
-  c.write(frame(OP.CLOSE, closePayload(1001), { mask: false }))
+  c.write(serverFrame(OP.CLOSE, closeBody(1001)))
   await c.readFrame()
   await sleep(150)
   t.equal(c.ended, false, 'the client has not closed TCP: it waits for the server (SHOULD, §5.5.1 and §7.1.1)')
   c.socket.end()
-  await until(() => events.some((e) => e[0] === 'close'), 'the close event')
+  await until(() => events.some((e) => e[0] === 'close'), WAIT, 'the close event')
   t.equal(events.find((e) => e[0] === 'close')![1], 1001)
 })
 
@@ -288,9 +266,9 @@ t.test('7.1.2 the client starts the close: a masked close frame with its code an
   socket.close(4000, 'client done')
   const f = await c.readFrame()
   t.same([f.opcode, f.masked, decodeClose(f.payload)], [OP.CLOSE, true, { code: 4000, reason: 'client done' }])
-  c.write(frame(OP.CLOSE, closePayload(4000), { mask: false }))
+  c.write(serverFrame(OP.CLOSE, closeBody(4000)))
   c.socket.end()
-  await until(() => events.some((e) => e[0] === 'close'), 'the close event')
+  await until(() => events.some((e) => e[0] === 'close'), WAIT, 'the close event')
   t.equal(events.find((e) => e[0] === 'close')![1], 4000)
 })
 
@@ -298,11 +276,11 @@ t.test('7.1.1 the client starts the close: after the reply it waits for the serv
   const { socket, c, events } = await openClient(t, { closeTimeout: 2000 })
   socket.close(4000)
   await c.readFrame()
-  c.write(frame(OP.CLOSE, closePayload(4000), { mask: false }))
+  c.write(serverFrame(OP.CLOSE, closeBody(4000)))
   await sleep(150)
   t.equal(c.ended, false, 'the client has not closed TCP: it waits for the server (SHOULD, §5.5.1 and §7.1.1)')
   c.socket.end()
-  await until(() => events.some((e) => e[0] === 'close'), 'the close event')
+  await until(() => events.some((e) => e[0] === 'close'), WAIT, 'the close event')
   t.equal(events.find((e) => e[0] === 'close')![1], 4000)
 })
 
@@ -311,9 +289,9 @@ t.test('5.5.1 / 7.1.1 a server that never closes TCP: the client closes it itsel
   c.socket.allowHalfOpen = true
   socket.close(1000)
   await c.readFrame()
-  c.write(frame(OP.CLOSE, closePayload(1000), { mask: false }))
+  c.write(serverFrame(OP.CLOSE, closeBody(1000)))
   await c.waitEnded(WAIT)
-  await until(() => events.some((e) => e[0] === 'close'), 'the close event')
+  await until(() => events.some((e) => e[0] === 'close'), WAIT, 'the close event')
   t.equal(events.find((e) => e[0] === 'close')![1], 1000, 'a clean close with the server code')
 })
 
@@ -333,7 +311,7 @@ t.test('5.5.1 after its close frame the client sends no data (send reports an er
 t.test('7.2.1 the connection is lost without a close frame: the client reports 1006', async (t) => {
   const { c, events } = await openClient(t)
   c.socket.destroy()
-  await until(() => events.some((e) => e[0] === 'close'), 'the close event')
+  await until(() => events.some((e) => e[0] === 'close'), WAIT, 'the close event')
   t.equal(events.find((e) => e[0] === 'close')![1], 1006)
 })
 
@@ -357,7 +335,7 @@ t.test('5.6 the client cannot send invalid UTF-8 as text (TypeError, nothing sen
 
 t.test('10.4 the client limits incoming messages: a frame announcing more than maxMessageSize fails with 1009 from the header alone', async (t) => {
   const { c, events } = await openClient(t, { maxMessageSize: 100 })
-  c.write(frame(OP.BINARY, Buffer.alloc(101), { mask: false }).subarray(0, 2))
+  c.write(serverFrame(OP.BINARY, Buffer.alloc(101)).subarray(0, 2))
   const f = await c.readFrame()
   t.same([f.opcode, f.masked, decodeClose(f.payload).code], [OP.CLOSE, true, 1009])
   t.equal(events.filter((e) => e[0] === 'message').length, 0)
@@ -371,27 +349,8 @@ t.test('7.4.1 the client never sends 1005, 1006 or 1015: close(code) throws Rang
   t.same([f.opcode, f.payload.toString()], [OP.TEXT, 'still open'])
 })
 
-const KEY = `-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgzt9PTzTmktgGADYf
-qErKW7jRNMz2Rxbd3Hm7mjtIT2GhRANCAASdKhd+cLK+l7Q9yD9Qmv+GG5jNf0M4
-Q6be6cH0VasKsACaoc8CUfajhyCpoLOfSd1SWy8LIXu3up5G1+3c7huK
------END PRIVATE KEY-----`
-
-/** Self-signed for these tests (openssl, EC P-256, CN=localhost, SAN DNS:localhost and IP:127.0.0.1). */
-const CERT = `-----BEGIN CERTIFICATE-----
-MIIBmzCCAUGgAwIBAgIUBYwC/kieuZNrlEKwsmA6jOMd02AwCgYIKoZIzj0EAwIw
-FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTEyMzE0MjUyMVoYDzIxMjYxMDMw
-MTQyNTIxWjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO
-PQMBBwNCAASdKhd+cLK+l7Q9yD9Qmv+GG5jNf0M4Q6be6cH0VasKsACaoc8CUfaj
-hyCpoLOfSd1SWy8LIXu3up5G1+3c7huKo28wbTAdBgNVHQ4EFgQU9pUTy/1H2YN3
-XFEi85GJDrDdaHkwHwYDVR0jBBgwFoAU9pUTy/1H2YN3XFEi85GJDrDdaHkwDwYD
-VR0TAQH/BAUwAwEB/zAaBgNVHREEEzARgglsb2NhbGhvc3SHBH8AAAEwCgYIKoZI
-zj0EAwIDSAAwRQIgB6LEoMb+U3E5bEp6R2EZwRqhfvPMiKau6DM6HbFI/iICIQDe
-wW1w4aEkF4BMSpgXFz4Qo9xeR42b4YmkUurJlX338w==
------END CERTIFICATE-----`
-
 /** The echo app of example-app/echo.js on HTTPS (Fastify's `https` option), 127.0.0.1, port 0. */
-async function secureEchoApp (t: Parameters<typeof startRawServer>[0]) {
+async function secureEchoApp (t: Teardown) {
   const app = Fastify({ logger: false, https: { key: KEY, cert: CERT } })
   t.teardown(() => withTimeout(app.close(), 7000, 'app.close()'))
   await app.register(websocket, { maxMessageSize: 64 * 1024 * 1024 })

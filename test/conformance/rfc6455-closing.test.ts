@@ -7,8 +7,10 @@
 import { Writable } from 'node:stream'
 import t from 'tap'
 import { buildApp } from '../helpers/app.js'
-import { ECHO_MAX_MESSAGE_SIZE, FuzzPeer, OP, closeFrame, expectText, frame, sleep, withTimeout } from '../helpers/conformance.js'
-import { RawClient, decodeClose } from '../helpers/raw-client.js'
+import { ECHO_MAX_MESSAGE_SIZE, FuzzPeer, expectText } from '../helpers/conformance.js'
+import { OP, closeFrame, clientFrame, decodeClose } from '../helpers/frames.js'
+import { sleep, withTimeout } from '../helpers/wait.js'
+import { RawClient } from '../helpers/raw-client.js'
 import type { WebSocket } from '../../src/index.js'
 
 /** An app whose route `/` runs `act` on each new socket (and echoes messages). */
@@ -29,7 +31,7 @@ async function appWith (t: Parameters<typeof buildApp>[0], act: (socket: WebSock
 t.test('7.1.2 the server starts the closing handshake: close frame with its code and reason, then TCP closed after the reply', async (t) => {
   const port = await appWith(t, (socket) => socket.on('message', (data) => { if (data.toString() === 'bye') socket.close(4000, 'done here') }))
   const peer = await FuzzPeer.open(t, port)
-  peer.send(frame(OP.TEXT, 'bye'))
+  peer.send(clientFrame(OP.TEXT, 'bye'))
   await peer.expectFrames([expectText('bye')])
   const f = await peer.client.readFrame()
   t.same([f.opcode, f.masked, decodeClose(f.payload)], [OP.CLOSE, false, { code: 4000, reason: 'done here' }])
@@ -51,7 +53,7 @@ t.test('5.5.1 after sending its close frame the server sends no data frame and n
   const f = await client.readFrame()
   t.same([f.opcode, decodeClose(f.payload).code], [OP.CLOSE, 1000], 'the close frame is the only frame')
   // The peer keeps sending until it sees the close: its data is not echoed and its ping not answered.
-  client.write(Buffer.concat([frame(OP.TEXT, 'racing'), frame(OP.PING, 'racing ping'), closeFrame(1000)]))
+  client.write(Buffer.concat([clientFrame(OP.TEXT, 'racing'), clientFrame(OP.PING, 'racing ping'), closeFrame(1000)]))
   await client.waitEnded()
   t.equal(client.pending.length, 0, 'nothing after the close frame')
   await sleep(10)
@@ -66,7 +68,7 @@ for (const code of [1005, 1006, 1015, 999, 1004, 2999, 5000]) {
       outcome.push(`readyState ${socket.readyState}`)
     })
     const peer = await FuzzPeer.open(t, port)
-    peer.send(frame(OP.TEXT, 'still open'))
+    peer.send(clientFrame(OP.TEXT, 'still open'))
     await peer.expectFrames([expectText('still open')])
     t.same(outcome, ['RangeError', 'readyState 1'])
     await peer.closeNormally()
@@ -147,7 +149,7 @@ t.test('7.1.7 a failed connection is logged by the server (warn, with the stable
     }
   })
   const peer = await FuzzPeer.open(t, port)
-  peer.send(frame(OP.TEXT, Buffer.from([0xc0, 0xaf])))
+  peer.send(clientFrame(OP.TEXT, Buffer.from([0xc0, 0xaf])))
   await peer.expectFailure(1007)
   await withTimeout((async () => { while (!lines.some((l) => l.level === 40)) await sleep(5) })(), 3000, 'a warn log line')
   const warn = lines.find((l) => l.level === 40)
@@ -157,7 +159,7 @@ t.test('7.1.7 a failed connection is logged by the server (warn, with the stable
 t.test('7.1.7 after failing, the server processes nothing more from the peer, not even its close frame', async (t) => {
   const port = await appWith(t, () => {})
   const peer = await FuzzPeer.open(t, port)
-  peer.send(frame(0x3), frame(OP.TEXT, 'after'), frame(OP.PING, 'after'), closeFrame(1000))
+  peer.send(clientFrame(0x3), clientFrame(OP.TEXT, 'after'), clientFrame(OP.PING, 'after'), closeFrame(1000))
   // One close frame (1002, no echo of the peer's 1000), nothing else.
   await peer.expectFailure(1002)
 })

@@ -8,27 +8,29 @@
 import { isUtf8 } from 'node:buffer'
 import t from 'tap'
 import { buildApp } from '../helpers/app.js'
-import { ECHO_MAX_MESSAGE_SIZE, FuzzPeer, OP, closeFrame, expectBinary, expectPong, expectText, frame, repeated, startEchoServer } from '../helpers/conformance.js'
+import { ECHO_MAX_MESSAGE_SIZE, FuzzPeer, expectBinary, expectPong, expectText, startEchoServer } from '../helpers/conformance.js'
+import { repeated } from '../helpers/payloads.js'
+import { OP, closeFrame, clientFrame, serverFrame } from '../helpers/frames.js'
 import { RawClient } from '../helpers/raw-client.js'
 
 const port = await startEchoServer(t)
 
 t.test('5.1 an unmasked client frame fails the connection with 1002 and nothing is echoed', async (t) => {
   const peer = await FuzzPeer.open(t, port)
-  peer.send(frame(OP.TEXT, 'unmasked', { mask: false }))
+  peer.send(serverFrame(OP.TEXT, 'unmasked'))
   await peer.expectFailure(1002)
 })
 
 t.test('5.1 an unmasked client frame after valid ones: the valid ones are echoed, then 1002', async (t) => {
   const peer = await FuzzPeer.open(t, port)
-  peer.send(frame(OP.TEXT, 'masked'), frame(OP.PING, 'unmasked ping', { mask: false }), frame(OP.TEXT, 'after'))
+  peer.send(clientFrame(OP.TEXT, 'masked'), serverFrame(OP.PING, 'unmasked ping'), clientFrame(OP.TEXT, 'after'))
   await peer.expectFrames([expectText('masked')])
   await peer.expectFailure(1002)
 })
 
 t.test('5.1 the server masks no frame: text, binary, pong and close all go out unmasked', async (t) => {
   const peer = await FuzzPeer.open(t, port)
-  peer.send(frame(OP.TEXT, 't'), frame(OP.BINARY, Buffer.from([1])), frame(OP.PING, 'p'))
+  peer.send(clientFrame(OP.TEXT, 't'), clientFrame(OP.BINARY, Buffer.from([1])), clientFrame(OP.PING, 'p'))
   // expectFrames and closeNormally check the mask bit of every frame.
   await peer.expectFrames([expectText('t'), expectBinary(Buffer.from([1])), expectPong('p')])
   await peer.closeNormally()
@@ -36,14 +38,14 @@ t.test('5.1 the server masks no frame: text, binary, pong and close all go out u
 
 t.test('5.2 a 64-bit length with the most significant bit set fails with 1002 from the header alone', async (t) => {
   const peer = await FuzzPeer.open(t, port)
-  peer.send(frame(OP.BINARY, Buffer.alloc(0), { length: 0x8000000000000000n, lengthEncoding: 64 }))
+  peer.send(clientFrame(OP.BINARY, Buffer.alloc(0), { declaredLength: 0x8000000000000000n, lengthEncoding: 64 }))
   await peer.expectFailure(1002)
 })
 
 t.test('5.2 the server uses the minimal length encoding (2, 4 and 10-byte headers at 125/126/65536)', async (t) => {
   const peer = await FuzzPeer.open(t, port)
   const payloads = [125, 126, 65535, 65536].map((n) => repeated('m', n))
-  peer.send(...payloads.map((p) => frame(OP.BINARY, p)))
+  peer.send(...payloads.map((p) => clientFrame(OP.BINARY, p)))
   const frames = await peer.expectFrames(payloads.map((p) => expectBinary(p)))
   t.same(frames.map((f) => f.headerLength), [2, 4, 4, 10])
   await peer.closeNormally()
@@ -51,21 +53,21 @@ t.test('5.2 the server uses the minimal length encoding (2, 4 and 10-byte header
 
 t.test('5.5 a control frame announcing 126 bytes with the 16-bit length form fails with 1002', async (t) => {
   const peer = await FuzzPeer.open(t, port)
-  peer.send(frame(OP.PONG, repeated('x', 126)))
+  peer.send(clientFrame(OP.PONG, repeated('x', 126)))
   await peer.expectFailure(1002)
 })
 
 t.test('5.5 a close frame over 125 bytes fails with 1002', async (t) => {
   const peer = await FuzzPeer.open(t, port)
-  peer.send(frame(OP.CLOSE, Buffer.concat([Buffer.from([0x03, 0xe8]), repeated('r', 200)])))
+  peer.send(clientFrame(OP.CLOSE, Buffer.concat([Buffer.from([0x03, 0xe8]), repeated('r', 200)])))
   await peer.expectFailure(1002)
 })
 
 t.test('5.6 / 6.2 a text message is echoed as text and a binary one as binary (the type is the first frame\'s opcode)', async (t) => {
   const peer = await FuzzPeer.open(t, port)
   peer.send(
-    frame(OP.BINARY, 'bin-', { fin: false }), frame(OP.CONT, 'ary'),
-    frame(OP.TEXT, 'te', { fin: false }), frame(OP.CONT, 'xt')
+    clientFrame(OP.BINARY, 'bin-', { fin: false }), clientFrame(OP.CONT, 'ary'),
+    clientFrame(OP.TEXT, 'te', { fin: false }), clientFrame(OP.CONT, 'xt')
   )
   await peer.expectFrames([expectBinary('bin-ary'), expectText('text')])
   await peer.closeNormally()
@@ -73,7 +75,7 @@ t.test('5.6 / 6.2 a text message is echoed as text and a binary one as binary (t
 
 t.test('6.2 a data frame after a completed message starts a new message', async (t) => {
   const peer = await FuzzPeer.open(t, port)
-  peer.send(frame(OP.TEXT, 'a', { fin: false }), frame(OP.CONT, 'b'), frame(OP.TEXT, 'c'))
+  peer.send(clientFrame(OP.TEXT, 'a', { fin: false }), clientFrame(OP.CONT, 'b'), clientFrame(OP.TEXT, 'c'))
   await peer.expectFrames([expectText('ab'), expectText('c')])
   await peer.closeNormally()
 })
@@ -82,7 +84,7 @@ t.test('6.2 the server removes the client mask (every mask key, including zero)'
   const peer = await FuzzPeer.open(t, port)
   const payload = Buffer.from(Array.from({ length: 300 }, (_, i) => i & 0xff))
   const keys = ['00000000', 'ffffffff', '01020304', '80808080'].map((k) => Buffer.from(k, 'hex'))
-  peer.send(...keys.map((maskKey) => frame(OP.BINARY, payload, { maskKey })))
+  peer.send(...keys.map((maskKey) => clientFrame(OP.BINARY, payload, { mask: maskKey })))
   await peer.expectFrames(keys.map(() => expectBinary(payload)))
   await peer.closeNormally()
 })
@@ -90,13 +92,13 @@ t.test('6.2 the server removes the client mask (every mask key, including zero)'
 t.test('10.4 a frame announcing more than maxMessageSize fails with 1009 before any payload is sent', async (t) => {
   const peer = await FuzzPeer.open(t, port)
   // Only the header (64-bit length, mask key): the payload is never sent.
-  peer.send(frame(OP.BINARY, Buffer.alloc(0), { length: ECHO_MAX_MESSAGE_SIZE + 1, lengthEncoding: 64 }))
+  peer.send(clientFrame(OP.BINARY, Buffer.alloc(0), { declaredLength: ECHO_MAX_MESSAGE_SIZE + 1, lengthEncoding: 64 }))
   await peer.expectFailure(1009)
 })
 
 t.test('10.4 a frame announcing 2^40 bytes fails with 1009 from the header alone', async (t) => {
   const peer = await FuzzPeer.open(t, port)
-  peer.send(frame(OP.BINARY, Buffer.alloc(0), { length: 2n ** 40n, lengthEncoding: 64 }))
+  peer.send(clientFrame(OP.BINARY, Buffer.alloc(0), { declaredLength: 2n ** 40n, lengthEncoding: 64 }))
   await peer.expectFailure(1009)
 })
 
@@ -106,9 +108,9 @@ t.test('10.4 a message of exactly maxMessageSize is echoed; fragments adding up 
     app.get('/', { websocket: true }, (socket) => socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary })))
   } })
   const peer = await FuzzPeer.open(t, smallPort)
-  peer.send(frame(OP.BINARY, repeated('x', LIMIT)))
+  peer.send(clientFrame(OP.BINARY, repeated('x', LIMIT)))
   await peer.expectFrames([expectBinary(repeated('x', LIMIT))])
-  peer.send(frame(OP.BINARY, repeated('y', 600), { fin: false }), frame(OP.CONT, repeated('y', 401)).subarray(0, 8))
+  peer.send(clientFrame(OP.BINARY, repeated('y', 600), { fin: false }), clientFrame(OP.CONT, repeated('y', 401)).subarray(0, 8))
   await peer.expectFailure(1009)
 })
 
@@ -190,7 +192,7 @@ t.test('5.6 the server cannot send invalid UTF-8 as text (TypeError, nothing sen
 
 t.test('5.8 no extension is negotiated, so the server never sets an RSV bit (large, fragmented and control frames)', async (t) => {
   const peer = await FuzzPeer.open(t, port)
-  peer.send(frame(OP.TEXT, repeated('r', 70000)), frame(OP.PING, 'p'))
+  peer.send(clientFrame(OP.TEXT, repeated('r', 70000)), clientFrame(OP.PING, 'p'))
   await peer.expectFrames([expectText(repeated('r', 70000)), expectPong('p')])
   peer.send(closeFrame(1000))
   await peer.expectCloseEcho(1000)

@@ -6,8 +6,9 @@
  */
 import t from 'tap'
 import { buildApp } from '../helpers/app.js'
-import { FuzzPeer, OP, expectText, frame, startEchoServer } from '../helpers/conformance.js'
-import { RawClient, computeAccept, handshakeRequest, type HandshakeSpec } from '../helpers/raw-client.js'
+import { FuzzPeer, expectText, startEchoServer } from '../helpers/conformance.js'
+import { OP, clientFrame, computeAccept } from '../helpers/frames.js'
+import { RawClient, handshakeRequest, type HandshakeSpec } from '../helpers/raw-client.js'
 
 const port = await startEchoServer(t)
 
@@ -36,7 +37,7 @@ t.test('4.2.1 header names and the Upgrade and Connection tokens are matched cas
   const response = await client.readResponse()
   t.equal(response.statusCode, 101)
   t.equal(response.headers['sec-websocket-accept'], computeAccept(key))
-  client.write(frame(OP.TEXT, 'case'))
+  client.write(clientFrame(OP.TEXT, 'case'))
   t.equal((await client.readFrame()).payload.toString(), 'case')
 })
 
@@ -89,7 +90,7 @@ for (const r of REFUSALS) {
     if (r.header !== undefined) t.equal(response.headers[r.header[0]], r.header[1])
     t.equal(response.headers['sec-websocket-accept'], undefined, 'no accept key')
     // §7.2.2: aborting the handshake closes the connection; nothing is parsed as frames.
-    client.write(frame(OP.TEXT, 'not a websocket'))
+    client.write(clientFrame(OP.TEXT, 'not a websocket'))
     await client.waitClosed()
     t.pass('the server closed the connection')
   })
@@ -111,7 +112,7 @@ t.test('4.2.2 extension offers are declined: no Sec-WebSocket-Extensions in the 
   })
   t.teardown(() => client.destroy())
   t.equal(response.headers['sec-websocket-extensions'], undefined)
-  client.write(frame(OP.TEXT, 'plain'))
+  client.write(clientFrame(OP.TEXT, 'plain'))
   const f = await client.readFrame()
   t.same([f.rsv1, f.rsv2, f.rsv3, f.payload.toString()], [false, false, false, 'plain'])
 })
@@ -165,7 +166,7 @@ t.test('4.2.2 / 10.2 an Origin the server does not accept is refused with 403 be
 t.test('4.2.2 frames sent right after the request, in the same packet, are parsed after the 101', async (t) => {
   const client = await RawClient.connect(port)
   t.teardown(() => client.destroy())
-  client.write(Buffer.concat([handshakeRequest(), frame(OP.TEXT, 'early'), frame(OP.PING, 'p')]))
+  client.write(Buffer.concat([handshakeRequest(), clientFrame(OP.TEXT, 'early'), clientFrame(OP.PING, 'p')]))
   const response = await client.readResponse()
   t.equal(response.statusCode, 101)
   const peer = FuzzPeer.wrap(t, client)

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { WebSocket } from '../../src/connection/index.js'
-import { openPair, until, turn } from '../helpers/wait.js'
+import { openPair } from '../helpers/pair.js'
+import { until, turn } from '../helpers/wait.js'
 
 t.test('for await yields every message in order and ends when the socket closes', async (t) => {
   const { server, client } = openPair(t)

@@ -1,7 +1,8 @@
 import t from 'tap'
 import { Duplex } from 'node:stream'
 import { createWebSocket } from '../../src/connection/index.js'
-import { OP, masked, turn } from '../helpers/wait.js'
+import { OP, clientFrame } from '../helpers/frames.js'
+import { turn } from '../helpers/wait.js'
 
 /** A transport whose peer never reads: writes are accepted but never complete. */
 class NeverReadingPeer extends Duplex {
@@ -21,7 +22,7 @@ t.test('a ping flood from a peer that never reads stops being read once 1 MiB of
   t.teardown(() => socket.terminate())
 
   // 125-byte pings: each queues a 127-byte pong. 20 000 of them would be ~2.5 MiB of pongs.
-  const ping = masked(OP.PING, Buffer.alloc(125, 7))
+  const ping = clientFrame(OP.PING, Buffer.alloc(125, 7))
   const batch = Buffer.concat(Array.from({ length: 100 }, () => ping))
   for (let i = 0; i < 200; i++) {
     stream.push(Buffer.from(batch))
@@ -45,13 +46,13 @@ t.test('reading resumes when the backlog drains', async (t) => {
   socket.on('message', (data) => { messages.push(data.length); socket.send(data) })
   t.teardown(() => socket.terminate())
 
-  const big = masked(OP.BINARY, Buffer.alloc(600 * 1024, 1))
+  const big = clientFrame(OP.BINARY, Buffer.alloc(600 * 1024, 1))
   stream.push(Buffer.from(big))
   stream.push(Buffer.from(big))
   await turn()
   t.same(messages, [600 * 1024, 600 * 1024], 'both messages were read and echoed')
   t.ok(stream.isPaused(), 'paused with 1.2 MiB queued')
-  stream.push(Buffer.from(masked(OP.TEXT, 'after')))
+  stream.push(Buffer.from(clientFrame(OP.TEXT, 'after')))
   await turn()
   t.equal(messages.length, 2, 'nothing more is read while paused')
 

@@ -5,7 +5,9 @@
  */
 import t from 'tap'
 import { WebSocket, createWebSocket } from '../../src/connection/index.js'
-import { once, turn, until, WAIT, OP, SwallowingDuplex, closeBody, masked, openPair, openRaw, parseFrames } from '../helpers/wait.js'
+import { once, turn, until, WAIT } from '../helpers/wait.js'
+import { SwallowingDuplex, openPair, openRaw } from '../helpers/pair.js'
+import { OP, closeBody, clientFrame, parseFrames } from '../helpers/frames.js'
 
 t.test('close(code, reason) from the client: both ends get one close event', async (t) => {
   const { server, client, serverLog, clientLog } = openPair(t)
@@ -67,7 +69,7 @@ t.test('close() with no code: the peer sees 1005 and an empty reason', async (t)
 
 t.test('the close frame on the wire, and the echo of a peer-initiated close', async (t) => {
   const { socket, peer, received, log } = openRaw(t)
-  peer.write(masked(OP.CLOSE, closeBody(4321, 'bye')))
+  peer.write(clientFrame(OP.CLOSE, closeBody(4321, 'bye')))
   const [echo] = await received.waitFrames(1)
   t.equal(echo.opcode, OP.CLOSE)
   t.equal(echo.closeCode, 4321, 'the echo repeats the status code (§5.5.1)')
@@ -176,7 +178,7 @@ t.test('close timeout after the handshake: a peer that never closes TCP is cut o
   socket.close(1000)
   await received.waitFrames(1)
   // Answer the close frame, but never end the TCP connection.
-  peer.write(masked(OP.CLOSE, closeBody(1000)))
+  peer.write(clientFrame(OP.CLOSE, closeBody(1000)))
   const [code] = await log.nth('close') as [number]
   t.equal(code, 1000, 'the handshake completed, so the code is the peer\'s')
   t.equal(peer.destroyed, true, 'the transport was torn down')
@@ -211,7 +213,7 @@ t.test('terminate() during the closing handshake: close reports 1006 once', asyn
 
 t.test('the peer ends the stream without a close frame: 1006, and the stream is not leaked', async (t) => {
   const { socket, end, peer, log } = openRaw(t)
-  peer.write(masked(OP.TEXT, 'last words'))
+  peer.write(clientFrame(OP.TEXT, 'last words'))
   peer.end()
   const [code, reason] = await log.nth('close', 1, 1000) as [number, Buffer]
   t.equal(code, 1006)

@@ -1,7 +1,8 @@
 import t from 'tap'
 import { HeartbeatScheduler, WebSocket } from '../../src/connection/index.js'
-import { OP, masked, openPair, openRaw, until } from '../helpers/wait.js'
-import { sleep } from '../helpers/app.js'
+import { OP, clientFrame } from '../helpers/frames.js'
+import { openPair, openRaw } from '../helpers/pair.js'
+import { until, sleep } from '../helpers/wait.js'
 
 function scheduler (pingInterval: number, pongTimeout: number, idleTimeout = Infinity): HeartbeatScheduler {
   return new HeartbeatScheduler({ pingInterval, pongTimeout, idleTimeout })
@@ -32,7 +33,7 @@ t.test("a peer's own traffic keeps it alive: no pings are sent to a talkative pe
   // The peer talks every 20 ms; silence would need 300 ms (margin for a loaded machine).
   const heartbeat = scheduler(300, 300)
   const { socket, peer, received } = openRaw(t, { heartbeat })
-  const chatter = setInterval(() => peer.write(masked(OP.PING, 'me')), 20)
+  const chatter = setInterval(() => peer.write(clientFrame(OP.PING, 'me')), 20)
   t.teardown(() => clearInterval(chatter))
   await sleep(900)
   t.equal(received.frames.filter((f) => f.opcode === OP.PING).length, 0, 'never pinged')

@@ -4,7 +4,10 @@
  */
 import t from 'tap'
 import { createDuplexPair, WebSocket, createWebSocket, releaseEvents } from '../../src/connection/index.js'
-import { EventLog, turn, until, WAIT, ByteSink, EVENTS, OP, closeBody, masked, openPair, openRaw, parseFrames, pattern, unmasked } from '../helpers/wait.js'
+import { EventLog, turn, until, WAIT, EVENTS } from '../helpers/wait.js'
+import { ByteSink, openPair, openRaw } from '../helpers/pair.js'
+import { pattern } from '../helpers/payloads.js'
+import { OP, closeBody, clientFrame, parseFrames, serverFrame } from '../helpers/frames.js'
 
 t.test('holdEvents: nothing is read before releaseEvents(), then everything in order, replies before the close echo', async (t) => {
   const closedWhileHeld: WebSocket[] = []
@@ -78,7 +81,7 @@ t.test('holdEvents: a reset while held is queued; onClosed is not held', async (
 t.test('holdEvents: a protocol error is found after release, and delivered once', async (t) => {
   const { socket, peer, received, log } = openRaw(t, { holdEvents: true, closeTimeout: 100 })
   peer.on('end', () => peer.end())
-  peer.write(unmasked(OP.TEXT, 'not masked'))
+  peer.write(serverFrame(OP.TEXT, 'not masked'))
   for (let i = 0; i < 5; i++) await turn()
   t.equal(received.frames.length, 0, 'nothing parsed while held')
   releaseEvents(socket)
@@ -112,11 +115,11 @@ t.test('holdEvents: held data waits in the transport, not in our memory; release
 t.test('head: bytes passed as head are the first frames, read once released', async (t) => {
   const [end, peer] = createDuplexPair()
   const received = new ByteSink(peer)
-  const head = Buffer.concat([masked(OP.TEXT, 'from head'), masked(OP.PING, 'hp')])
+  const head = Buffer.concat([clientFrame(OP.TEXT, 'from head'), clientFrame(OP.PING, 'hp')])
   const socket = createWebSocket(end, { role: 'server', head, holdEvents: true })
   t.teardown(() => socket.terminate())
   const log = new EventLog(socket, EVENTS)
-  peer.write(masked(OP.BINARY, Buffer.from([7])))
+  peer.write(clientFrame(OP.BINARY, Buffer.from([7])))
   for (let i = 0; i < 5; i++) await turn()
   t.equal(received.frames.length, 0, 'no pong while held')
   releaseEvents(socket)
@@ -131,7 +134,7 @@ t.test('head: bytes passed as head are the first frames, read once released', as
 
 t.test('head: a frame split between head and the stream is one message', async (t) => {
   const [end, peer] = createDuplexPair()
-  const frame = masked(OP.TEXT, 'split across head and stream')
+  const frame = clientFrame(OP.TEXT, 'split across head and stream')
   const socket = createWebSocket(end, { role: 'server', head: frame.subarray(0, 9) })
   t.teardown(() => socket.terminate())
   const log = new EventLog(socket, EVENTS)
@@ -143,7 +146,7 @@ t.test('head: a frame split between head and the stream is one message', async (
 t.test('head: without holdEvents, a listener attached right after the constructor gets head messages', async (t) => {
   const [end, peer] = createDuplexPair()
   peer.resume()
-  const head = Buffer.concat([masked(OP.TEXT, 'greeting'), masked(OP.CLOSE, closeBody(4001, 'head close'))])
+  const head = Buffer.concat([clientFrame(OP.TEXT, 'greeting'), clientFrame(OP.CLOSE, closeBody(4001, 'head close'))])
   const socket = createWebSocket(end, { role: 'server', head })
   t.teardown(() => socket.terminate())
   const log = new EventLog(socket, EVENTS)
@@ -160,7 +163,7 @@ t.test('head: a bad frame in head fails the connection and reaches an error list
   const [end, peer] = createDuplexPair()
   const received = new ByteSink(peer)
   peer.on('end', () => peer.end())
-  const socket = createWebSocket(end, { role: 'server', head: unmasked(OP.TEXT, 'x'), closeTimeout: 100 })
+  const socket = createWebSocket(end, { role: 'server', head: serverFrame(OP.TEXT, 'x'), closeTimeout: 100 })
   t.teardown(() => socket.terminate())
   const log = new EventLog(socket, EVENTS)
   const [error] = await log.nth('error') as [{ code: string }]

@@ -5,7 +5,10 @@
 import t from 'tap'
 import { WebSocket, createWebSocket } from '../../src/connection/index.js'
 import { WebSocketStateError } from '../../src/protocol/index.js'
-import { deferred, turn, WAIT, OP, SIZES, SwallowingDuplex, masked, openPair, openRaw, parseFrames, pattern, text } from '../helpers/wait.js'
+import { deferred, turn, WAIT } from '../helpers/wait.js'
+import { SIZES, pattern, text } from '../helpers/payloads.js'
+import { SwallowingDuplex, openPair, openRaw } from '../helpers/pair.js'
+import { OP, clientFrame, parseFrames } from '../helpers/frames.js'
 
 t.test('messages both ways, text and binary, across every length encoding', async (t) => {
   const { server, client, serverLog, clientLog } = openPair(t)
@@ -139,7 +142,7 @@ t.test('fragments go out as a data frame and continuations, control frames may i
 
 t.test('a fragmented incoming message with a ping in the middle', async (t) => {
   const { peer, log, received } = openRaw(t)
-  peer.write(Buffer.concat([masked(OP.TEXT, 'hel', false), masked(OP.PING, 'mid'), masked(OP.CONT, 'lo')]))
+  peer.write(Buffer.concat([clientFrame(OP.TEXT, 'hel', { fin: false }), clientFrame(OP.PING, 'mid'), clientFrame(OP.CONT, 'lo')]))
   const [data, isBinary] = await log.nth('message') as [Buffer, boolean]
   t.equal(data.toString(), 'hello')
   t.equal(isBinary, false)

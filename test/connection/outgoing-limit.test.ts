@@ -1,7 +1,8 @@
 import t from 'tap'
 import { Duplex } from 'node:stream'
 import { WebSocket, createWebSocket } from '../../src/connection/index.js'
-import { parseFrames, turn } from '../helpers/wait.js'
+import { parseFrames } from '../helpers/frames.js'
+import { turn, sleep } from '../helpers/wait.js'
 
 /** A transport whose writes complete only when the test says so (a slow reader). */
 class SlowPeer extends Duplex {
@@ -50,7 +51,7 @@ t.test("policy 'close': a send over maxBufferedAmount fails the connection with 
   const codes: number[] = []
   socket.on('close', (code) => codes.push(code))
   // The close timer is unref'd (a live socket keeps a real server running); wait on a ref'd one.
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  await sleep(300)
   t.same(codes, [1006], 'the peer never answered: destroyed after the close timeout')
 })
 

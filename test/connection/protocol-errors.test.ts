@@ -6,7 +6,9 @@
 import t from 'tap'
 import { createDuplexPair, WebSocket, createWebSocket } from '../../src/connection/index.js'
 import { WebSocketProtocolError } from '../../src/protocol/index.js'
-import { deferred, once, turn, WAIT, ByteSink, OP, closeBody, masked, openRaw, unmasked } from '../helpers/wait.js'
+import { deferred, once, turn, WAIT } from '../helpers/wait.js'
+import { ByteSink, openRaw } from '../helpers/pair.js'
+import { OP, closeBody, clientFrame, serverFrame } from '../helpers/frames.js'
 
 interface Case {
   name: string
@@ -18,13 +20,13 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'an unmasked frame to a server', role: 'server', bytes: unmasked(OP.TEXT, 'hi'), code: 'WS_ERR_EXPECTED_MASK', closeCode: 1002 },
-  { name: 'a masked frame to a client', role: 'client', bytes: masked(OP.TEXT, 'hi'), code: 'WS_ERR_UNEXPECTED_MASK', closeCode: 1002 },
-  { name: 'a reserved opcode', role: 'server', bytes: masked(0x3, 'x'), code: 'WS_ERR_INVALID_OPCODE', closeCode: 1002 },
-  { name: 'a continuation with no message', role: 'server', bytes: masked(OP.CONT, 'x'), code: 'WS_ERR_INVALID_OPCODE', closeCode: 1002 },
-  { name: 'invalid UTF-8 in a text message', role: 'server', bytes: masked(OP.TEXT, Buffer.from([0x68, 0xc3, 0x28])), code: 'WS_ERR_INVALID_UTF8', closeCode: 1007 },
-  { name: 'a message over maxMessageSize', role: 'server', bytes: masked(OP.BINARY, Buffer.alloc(11)), code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', closeCode: 1009, maxMessageSize: 10 },
-  { name: 'a close frame with code 1005', role: 'server', bytes: masked(OP.CLOSE, closeBody(1005)), code: 'WS_ERR_INVALID_CLOSE_CODE', closeCode: 1002 }
+  { name: 'an unmasked frame to a server', role: 'server', bytes: serverFrame(OP.TEXT, 'hi'), code: 'WS_ERR_EXPECTED_MASK', closeCode: 1002 },
+  { name: 'a masked frame to a client', role: 'client', bytes: clientFrame(OP.TEXT, 'hi'), code: 'WS_ERR_UNEXPECTED_MASK', closeCode: 1002 },
+  { name: 'a reserved opcode', role: 'server', bytes: clientFrame(0x3, 'x'), code: 'WS_ERR_INVALID_OPCODE', closeCode: 1002 },
+  { name: 'a continuation with no message', role: 'server', bytes: clientFrame(OP.CONT, 'x'), code: 'WS_ERR_INVALID_OPCODE', closeCode: 1002 },
+  { name: 'invalid UTF-8 in a text message', role: 'server', bytes: clientFrame(OP.TEXT, Buffer.from([0x68, 0xc3, 0x28])), code: 'WS_ERR_INVALID_UTF8', closeCode: 1007 },
+  { name: 'a message over maxMessageSize', role: 'server', bytes: clientFrame(OP.BINARY, Buffer.alloc(11)), code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', closeCode: 1009, maxMessageSize: 10 },
+  { name: 'a close frame with code 1005', role: 'server', bytes: clientFrame(OP.CLOSE, closeBody(1005)), code: 'WS_ERR_INVALID_CLOSE_CODE', closeCode: 1002 }
 ]
 
 for (const c of cases) {
@@ -35,7 +37,7 @@ for (const c of cases) {
     let stateAtError: number | undefined
     socket.once('error', () => { stateAtError = socket.readyState })
     // The bad frame, then more bytes (another bad frame, a valid one) that must be discarded.
-    const valid = c.role === 'server' ? masked(OP.TEXT, 'ignored') : unmasked(OP.TEXT, 'ignored')
+    const valid = c.role === 'server' ? clientFrame(OP.TEXT, 'ignored') : serverFrame(OP.TEXT, 'ignored')
     peer.write(Buffer.concat([c.bytes, c.bytes, valid]))
 
     const [error] = await log.nth('error') as [WebSocketProtocolError]
@@ -68,7 +70,7 @@ t.test('with no error listener nothing throws and onUnhandledError gets the erro
   const received = new ByteSink(peer)
   peer.on('end', () => peer.end())
   const closed = once<[number]>(socket, 'close')
-  peer.write(unmasked(OP.TEXT, 'unmasked'))
+  peer.write(serverFrame(OP.TEXT, 'unmasked'))
   const [code] = await closed
   t.equal(code, 1006)
   t.equal(unhandled.length, 1, 'onUnhandledError called once')
@@ -84,7 +86,7 @@ t.test('with no error listener and no onUnhandledError the process does not cras
   peer.resume()
   peer.on('end', () => peer.end())
   const closed = once<[number]>(socket, 'close')
-  peer.write(unmasked(OP.TEXT, 'unmasked'))
+  peer.write(serverFrame(OP.TEXT, 'unmasked'))
   t.equal((await closed)[0], 1006)
 })
 
@@ -96,7 +98,7 @@ t.test('an error listener attached means onUnhandledError is not called', async 
   peer.resume()
   const error = deferred<Error>()
   socket.on('error', (e) => error.resolve(e))
-  peer.write(masked(OP.TEXT, Buffer.from([0xff])))
+  peer.write(clientFrame(OP.TEXT, Buffer.from([0xff])))
   t.equal((await error.wait() as WebSocketProtocolError).closeCode, 1007)
   await once(socket, 'close', WAIT)
   t.equal(unhandled.length, 0)
@@ -107,7 +109,7 @@ t.test('a protocol error after the close frame was sent is still reported once',
   peer.on('end', () => peer.end())
   socket.close(1000)
   await received.waitFrames(1)
-  peer.write(masked(OP.CLOSE, Buffer.from([0x03])))
+  peer.write(clientFrame(OP.CLOSE, Buffer.from([0x03])))
   const [error] = await log.nth('error') as [WebSocketProtocolError]
   t.equal(error.code, 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH')
   await log.nth('close')

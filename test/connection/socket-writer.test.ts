@@ -5,7 +5,9 @@
  */
 import t from 'tap'
 import { SocketWriter, createWebSocket } from '../../src/connection/index.js'
-import { turn, until, OP, SwallowingDuplex, masked, parseFrames } from '../helpers/wait.js'
+import { turn, until } from '../helpers/wait.js'
+import { SwallowingDuplex } from '../helpers/pair.js'
+import { OP, clientFrame, parseFrames } from '../helpers/frames.js'
 
 t.test('several sends in one tick produce one write on the transport', async (t) => {
   const stream = new SwallowingDuplex()
@@ -33,7 +35,7 @@ t.test('the replies to one incoming chunk leave in one write', async (t) => {
   t.teardown(() => socket.terminate())
   const pings: string[] = []
   socket.on('ping', (data) => pings.push(data.toString()))
-  stream.push(Buffer.concat([masked(OP.PING, 'a'), masked(OP.PING, 'b'), masked(OP.PING, 'c')]))
+  stream.push(Buffer.concat([clientFrame(OP.PING, 'a'), clientFrame(OP.PING, 'b'), clientFrame(OP.PING, 'c')]))
   await until(() => pings.length === 3)
   await turn()
   t.equal(stream.writevCalls + stream.writeCalls, 1, 'three pongs, one write')

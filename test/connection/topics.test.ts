@@ -1,7 +1,9 @@
 import t from 'tap'
 import { Duplex } from 'node:stream'
 import { TopicRegistry, WebSocket, createWebSocket } from '../../src/connection/index.js'
-import { openPair, parseFrames, turn, until } from '../helpers/wait.js'
+import { openPair } from '../helpers/pair.js'
+import { turn, until } from '../helpers/wait.js'
+import { parseFrames } from '../helpers/frames.js'
 
 /** Records the exact chunk objects written, to prove the frame is shared, not copied. */
 class RecordingPeer extends Duplex {

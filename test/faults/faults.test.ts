@@ -6,9 +6,11 @@ import v8 from 'node:v8'
 import vm from 'node:vm'
 import WsClient from 'ws'
 import type { WebSocket } from '../../src/index.js'
-import { buildApp, sleep, withTimeout, type Teardown } from '../helpers/app.js'
-import { until } from '../helpers/wait.js'
-import { OP, RawClient, buildFrame, closeFrame, handshakeRequest } from '../helpers/raw-client.js'
+import { buildApp } from '../helpers/app.js'
+import { sleep, withTimeout, until } from '../helpers/wait.js'
+import type { Teardown } from '../helpers/teardown.js'
+import { OP, buildFrame, closeFrame } from '../helpers/frames.js'
+import { RawClient, handshakeRequest } from '../helpers/raw-client.js'
 
 v8.setFlagsFromString('--expose-gc')
 const gc = vm.runInNewContext('gc') as () => void

@@ -3,7 +3,8 @@
 import t from 'tap'
 import { Opcode, ProtocolEvent, WebSocketProtocol, encodeFrame } from '../../src/protocol/index.js'
 import { buildApp } from '../helpers/app.js'
-import { OP, RawClient, buildFrame } from '../helpers/raw-client.js'
+import { OP, buildFrame } from '../helpers/frames.js'
+import { RawClient } from '../helpers/raw-client.js'
 
 const mask = Buffer.from([1, 2, 3, 4])
 

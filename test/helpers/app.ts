@@ -6,17 +6,11 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import WsClient from 'ws'
 import websocket, { type WebSocketPluginOptions } from '../../src/index.js'
-import { DEFAULT_WAIT, withTimeout } from './raw-client.js'
-
-export { DEFAULT_WAIT, withTimeout, sleep } from './raw-client.js'
+import type { Teardown } from './teardown.js'
+import { WAIT, withTimeout } from './wait.js'
 
 /** Teardown's bound on `app.close()`: the longest close timeout tests use, plus margin. */
 export const CLOSE_BOUND = 7000
-
-/** What tap's `t` offers that the builder needs. */
-export interface Teardown {
-  teardown: (fn: () => unknown) => void
-}
 
 export interface BuildOptions {
   plugin?: WebSocketPluginOptions
@@ -63,7 +57,7 @@ export async function openWs (
   url: string,
   protocols?: string | string[],
   options: WsClient.ClientOptions = {},
-  timeout = DEFAULT_WAIT
+  timeout = WAIT
 ): Promise<WsClient> {
   const client = new WsClient(url, protocols, options)
   t.teardown(() => client.terminate())
@@ -118,7 +112,7 @@ class Inbox {
 const inboxes = new WeakMap<WsClient, Inbox>()
 
 /** The next message a client opened with `openWs` received (including ones already queued). */
-export async function nextMessage (client: WsClient, timeout = DEFAULT_WAIT): Promise<ReceivedMessage> {
+export async function nextMessage (client: WsClient, timeout = WAIT): Promise<ReceivedMessage> {
   const inbox = inboxes.get(client)
   if (inbox === undefined) throw new Error('nextMessage needs a client opened with openWs')
   return await inbox.next(timeout)
@@ -132,21 +126,10 @@ export interface CloseInfo {
 const closes = new WeakMap<WsClient, Promise<CloseInfo>>()
 
 /** The 'close' event of a client opened with `openWs` (recorded from the start, so never missed). */
-export async function closeEvent (client: WsClient, timeout = DEFAULT_WAIT): Promise<CloseInfo> {
+export async function closeEvent (client: WsClient, timeout = WAIT): Promise<CloseInfo> {
   const closed = closes.get(client)
   if (closed === undefined) throw new Error('closeEvent needs a client opened with openWs')
   return await withTimeout(closed, timeout, 'the ws close event')
-}
-
-/** A promise settled from inside a server handler, awaited with a bound. */
-export function deferred<T> (): { promise: Promise<T>, resolve: (value: T) => void, reject: (error: unknown) => void, wait: (timeout?: number, label?: string) => Promise<T> } {
-  let resolve!: (value: T) => void
-  let reject!: (error: unknown) => void
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  return { promise, resolve, reject, wait: (timeout = DEFAULT_WAIT, label = 'a server-side event') => withTimeout(promise, timeout, label) }
 }
 
 export function toBuffer (data: WsClient.RawData): Buffer {

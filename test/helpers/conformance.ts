@@ -12,21 +12,16 @@
  *
  * Every wait is bounded.
  */
-import { createHash } from 'node:crypto'
 import { isUtf8 } from 'node:buffer'
-import net from 'node:net'
-import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Test } from 'tap'
-import { buildApp, type Teardown } from './app.js'
-import { RawClient, buildFrame, decodeClose, parseFrame, sleep, withTimeout, OP, type Frame, type FrameSpec } from './raw-client.js'
-
-export { OP, sleep }
+import { buildApp } from './app.js'
+import type { Teardown } from './teardown.js'
+import { OP, closeFrame, decodeClose, show, type ParsedFrame } from './frames.js'
+import { RawClient } from './raw-client.js'
+import { WAIT, sleep, turn } from './wait.js'
 
 /** The echo app's limit (example-app/echo.js): suites send 16 MiB messages. */
 export const ECHO_MAX_MESSAGE_SIZE = 64 * 1024 * 1024
-
-/** Default bound for one expected frame, in milliseconds. */
-export const FRAME_WAIT = 3000
 
 /** How long "nothing comes back" is watched for, in milliseconds. */
 export const SILENCE = 100
@@ -53,44 +48,6 @@ export async function startEchoServer (t: Teardown): Promise<number> {
   return port
 }
 
-/** A masked client frame; `rsv` is the suite's 3-bit RSV value (4 = RSV1, 2 = RSV2, 1 = RSV3). */
-export function frame (opcode: number, payload: Buffer | string = '', options: Omit<FrameSpec, 'opcode' | 'payload'> & { rsv?: number } = {}): Buffer {
-  const { rsv = 0, ...rest } = options
-  return buildFrame({ rsv1: (rsv & 4) !== 0, rsv2: (rsv & 2) !== 0, rsv3: (rsv & 1) !== 0, ...rest, opcode, payload })
-}
-
-/** A close frame body: the 2-byte code, then the reason bytes. */
-export function closePayload (code: number, reason: Buffer | string = ''): Buffer {
-  const head = Buffer.alloc(2)
-  head.writeUInt16BE(code)
-  return Buffer.concat([head, typeof reason === 'string' ? Buffer.from(reason, 'utf8') : reason])
-}
-
-/** A masked close frame with `code` (and reason), or an empty one. */
-export function closeFrame (code?: number, reason: Buffer | string = ''): Buffer {
-  return frame(OP.CLOSE, code === undefined ? Buffer.alloc(0) : closePayload(code, reason))
-}
-
-/** Cuts `data` into pieces of `size` bytes (the last may be shorter). */
-export function chop (data: Buffer, size: number): Buffer[] {
-  const pieces: Buffer[] = []
-  for (let offset = 0; offset < data.length; offset += size) pieces.push(data.subarray(offset, offset + size))
-  return pieces
-}
-
-/** `length` bytes repeating `unit` (the suite repeats a short ASCII pattern). */
-export function repeated (unit: string | Buffer, length: number): Buffer {
-  const source = typeof unit === 'string' ? Buffer.from(unit, 'utf8') : unit
-  const out = Buffer.allocUnsafe(length)
-  for (let offset = 0; offset < length; offset += source.length) source.copy(out, offset, 0, Math.min(source.length, length - offset))
-  return out
-}
-
-/** Hex without separators: hex('ce ba') or hex('ceba'). */
-export function hex (text: string): Buffer {
-  return Buffer.from(text.replace(/\s+/g, ''), 'hex')
-}
-
 /** What a received frame is compared by: short payloads as hex, long ones by length and hash. */
 export interface FrameSummary {
   fin: boolean
@@ -100,12 +57,8 @@ export interface FrameSummary {
   payload: string
 }
 
-export function describePayload (payload: Buffer): string {
-  if (payload.length <= 64) return `hex:${payload.toString('hex')}`
-  return `${payload.length} bytes sha1:${createHash('sha1').update(payload).digest('hex')}`
-}
-
-export function summarize (f: Frame): FrameSummary {
+/** A received frame as `expectFrames` compares it (close frames by code and reason). */
+export function summarize (f: ParsedFrame): FrameSummary {
   return {
     fin: f.fin,
     rsv: (f.rsv1 ? 4 : 0) | (f.rsv2 ? 2 : 0) | (f.rsv3 ? 1 : 0),
@@ -113,7 +66,7 @@ export function summarize (f: Frame): FrameSummary {
     masked: f.masked,
     payload: f.opcode === OP.CLOSE && f.payload.length >= 2
       ? `close ${f.payload.readUInt16BE(0)} ${JSON.stringify(f.payload.subarray(2).toString('utf8'))}`
-      : describePayload(f.payload)
+      : show(f.payload)
   }
 }
 
@@ -129,7 +82,7 @@ export const expectPong = (payload: Buffer | string = ''): ExpectedFrame => ({ o
 
 function expectedSummary (expected: ExpectedFrame): FrameSummary {
   const payload = typeof expected.payload === 'string' ? Buffer.from(expected.payload, 'utf8') : expected.payload
-  return { fin: true, rsv: 0, opcode: expected.opcode, masked: false, payload: describePayload(payload) }
+  return { fin: true, rsv: 0, opcode: expected.opcode, masked: false, payload: show(payload) }
 }
 
 /**
@@ -179,15 +132,15 @@ export class FuzzPeer {
     for (let offset = 0; offset < data.length; offset += size) {
       this.client.write(data.subarray(offset, offset + size))
       if (pause > 0) await sleep(pause)
-      else await nextTurn()
+      else await turn()
     }
   }
 
   /** Reads exactly these frames, in order, each final, unmasked and without RSV bits. */
-  async expectFrames (expected: readonly ExpectedFrame[], timeout = FRAME_WAIT): Promise<Frame[]> {
-    const got: Frame[] = []
+  async expectFrames (expected: readonly ExpectedFrame[], timeout = WAIT): Promise<ParsedFrame[]> {
+    const got: ParsedFrame[] = []
     for (let i = 0; i < expected.length; i++) {
-      let f: Frame
+      let f: ParsedFrame
       try {
         f = await this.client.readFrame(timeout)
       } catch (error) {
@@ -214,9 +167,9 @@ export class FuzzPeer {
    * The server fails the connection: its next frame (no other frame before it) is a close
    * frame with `code`, then it closes TCP, and nothing follows the close frame.
    */
-  async expectFailure (code: number, timeout = FRAME_WAIT): Promise<void> {
+  async expectFailure (code: number, timeout = WAIT): Promise<void> {
     const t = this.t
-    let f: Frame
+    let f: ParsedFrame
     try {
       f = await this.client.readFrame(timeout)
     } catch (error) {
@@ -235,13 +188,13 @@ export class FuzzPeer {
    * We start the closing handshake (as the suite does after a passing case): the server's
    * next frame echoes our close code, then the server closes TCP (RFC 6455 §7.1.1).
    */
-  async closeNormally (code = 1000, timeout = FRAME_WAIT): Promise<void> {
+  async closeNormally (code = 1000, timeout = WAIT): Promise<void> {
     this.send(closeFrame(code))
     await this.expectCloseEcho(code, timeout)
   }
 
   /** The server's next frame is a close frame echoing `code` (undefined: an empty body), then TCP closes. */
-  async expectCloseEcho (code: number | undefined, timeout = FRAME_WAIT): Promise<void> {
+  async expectCloseEcho (code: number | undefined, timeout = WAIT): Promise<void> {
     const t = this.t
     const [f] = await this.expectFramesRaw(1, timeout)
     t.equal(f.opcode, OP.CLOSE, 'next frame is the close echo', { found: summarize(f) })
@@ -252,7 +205,7 @@ export class FuzzPeer {
   }
 
   /** The server closes TCP (we never end first), and nothing came after its close frame. */
-  async expectTcpClosedByServer (timeout = FRAME_WAIT): Promise<void> {
+  async expectTcpClosedByServer (timeout = WAIT): Promise<void> {
     try {
       await this.client.waitEnded(timeout)
     } catch (error) {
@@ -264,8 +217,8 @@ export class FuzzPeer {
     this.t.equal(this.client.pending.length, 0, 'no bytes after the close frame')
   }
 
-  private async expectFramesRaw (n: number, timeout: number): Promise<Frame[]> {
-    const out: Frame[] = []
+  private async expectFramesRaw (n: number, timeout: number): Promise<ParsedFrame[]> {
+    const out: ParsedFrame[] = []
     for (let i = 0; i < n; i++) {
       try {
         out.push(await this.client.readFrame(timeout))
@@ -282,146 +235,4 @@ function describeExpected (expected: ExpectedFrame): string {
   const names: Record<number, string> = { 1: 'text', 2: 'binary', 8: 'close', 9: 'ping', 10: 'pong' }
   const payload = typeof expected.payload === 'string' ? Buffer.from(expected.payload, 'utf8') : expected.payload
   return `${names[expected.opcode] ?? `opcode ${expected.opcode}`} of ${payload.length} bytes`
-}
-
-/** Bounds a promise (re-exported for tests that wait on something else). */
-export { withTimeout }
-
-// --- A raw server, for the client side of the RFC -----------------------------------------
-
-/** One connection to `startRawServer`: the parsed request, then frames both ways. */
-export class RawServerConnection {
-  readonly socket: import('node:net').Socket
-  requestLine = ''
-  /** Lower-case names; repeated headers joined with ', '. */
-  headers: Record<string, string> = {}
-  /** Set when the client sent FIN or the socket closed. */
-  ended = false
-  private buffer = Buffer.alloc(0)
-  private headDone = false
-  private readonly waiters = new Set<() => void>()
-
-  constructor (socket: import('node:net').Socket) {
-    this.socket = socket
-    socket.on('data', (chunk: Buffer) => {
-      this.buffer = Buffer.concat([this.buffer, chunk])
-      this.parseHead()
-      this.wake()
-    })
-    socket.on('end', () => { this.ended = true; this.wake() })
-    socket.on('close', () => { this.ended = true; this.wake() })
-    socket.on('error', () => {})
-  }
-
-  get key (): string {
-    return this.headers['sec-websocket-key'] ?? ''
-  }
-
-  /** Bytes received after the request head and not consumed yet. */
-  get pending (): Buffer {
-    return this.headDone ? this.buffer : Buffer.alloc(0)
-  }
-
-  /** Resolves once the request head has arrived. */
-  async request (timeout = FRAME_WAIT): Promise<void> {
-    await this.waitFor(() => this.headDone, timeout, 'the client request')
-  }
-
-  /** The lines of a valid 101 for this request's key, plus `extra` header lines. */
-  switching (extra: string[] = []): string {
-    return ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade',
-      `Sec-WebSocket-Accept: ${acceptFor(this.key)}`, ...extra].join('\r\n') + '\r\n\r\n'
-  }
-
-  write (data: Buffer | string): void {
-    this.socket.write(data)
-  }
-
-  /** The next frame the client sent (unmasked, with its mask key), consumed. */
-  async readFrame (timeout = FRAME_WAIT): Promise<Frame & { maskKey: Buffer | null }> {
-    let parsed: { frame: Frame, length: number } | null = null
-    await this.waitFor(() => {
-      parsed = this.headDone ? parseFrameWithKey(this.buffer) : null
-      if (parsed === null && this.ended) throw new Error('the client closed before sending a complete frame')
-      return parsed !== null
-    }, timeout, 'a client frame')
-    const { frame: f, length } = parsed as unknown as { frame: Frame & { maskKey: Buffer | null }, length: number }
-    this.buffer = this.buffer.subarray(length)
-    return f
-  }
-
-  /** Resolves when the client has sent FIN (or the socket closed). */
-  async waitEnded (timeout = FRAME_WAIT): Promise<void> {
-    await this.waitFor(() => this.ended, timeout, 'the client to close TCP')
-  }
-
-  private parseHead (): void {
-    if (this.headDone) return
-    const end = this.buffer.indexOf('\r\n\r\n')
-    if (end === -1) return
-    const [requestLine, ...lines] = this.buffer.subarray(0, end).toString('latin1').split('\r\n')
-    this.requestLine = requestLine
-    for (const line of lines) {
-      const colon = line.indexOf(':')
-      const name = line.slice(0, colon).trim().toLowerCase()
-      const value = line.slice(colon + 1).trim()
-      this.headers[name] = this.headers[name] === undefined ? value : `${this.headers[name]}, ${value}`
-    }
-    this.buffer = this.buffer.subarray(end + 4)
-    this.headDone = true
-  }
-
-  private async waitFor (check: () => boolean, timeout: number, label: string): Promise<void> {
-    if (check()) return
-    let wake: (() => void) | undefined
-    try {
-      await withTimeout(new Promise<void>((resolve, reject) => {
-        wake = () => {
-          try { if (check()) resolve() } catch (error) { reject(error) }
-        }
-        this.waiters.add(wake)
-      }), timeout, label)
-    } finally {
-      if (wake !== undefined) this.waiters.delete(wake)
-    }
-  }
-
-  private wake (): void {
-    for (const waiter of [...this.waiters]) waiter()
-  }
-}
-
-/** base64(SHA-1(key + GUID)) (RFC 6455 §4.2.2), computed here independently of src/. */
-export function acceptFor (key: string): string {
-  return createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64')
-}
-
-function parseFrameWithKey (data: Buffer): { frame: Frame & { maskKey: Buffer | null }, length: number } | null {
-  const parsed = parseFrame(data)
-  if (parsed === null) return null
-  let maskKey: Buffer | null = null
-  if (parsed.frame.masked) {
-    const offset = parsed.frame.headerLength - 4
-    maskKey = Buffer.from(data.subarray(offset, offset + 4))
-  }
-  return { frame: { ...parsed.frame, maskKey }, length: parsed.length }
-}
-
-/**
- * A TCP server on 127.0.0.1, port 0, that hands each connection to `onConnection`; every
- * socket is destroyed and the server closed in the teardown of `t`. Returns the ws:// URL.
- */
-export async function startRawServer (t: Teardown, onConnection: (connection: RawServerConnection) => void): Promise<{ url: string, port: number }> {
-  const sockets = new Set<import('node:net').Socket>()
-  const server = net.createServer((socket) => {
-    sockets.add(socket)
-    onConnection(new RawServerConnection(socket))
-  })
-  t.teardown(async () => {
-    for (const socket of sockets) socket.destroy()
-    await new Promise<void>((resolve) => server.close(() => resolve()))
-  })
-  await withTimeout(new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve)), FRAME_WAIT, 'the raw server to listen')
-  const port = (server.address() as import('node:net').AddressInfo).port
-  return { url: `ws://127.0.0.1:${port}`, port }
 }

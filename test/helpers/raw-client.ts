@@ -1,18 +1,14 @@
 /**
  * A raw TCP client for plugin tests: it sends any handshake and any frame bytes (valid or
  * not), parses the HTTP response head properly (status line, then header lines, then a body
- * sized by Content-Length), reads the server's unmasked frames back, and reports when the
- * server closes the TCP connection. Every wait is bounded by a timeout, so a server that
+ * sized by Content-Length), reads the server's frames back (with the decoder of frames.ts), and
+ * reports when the server closes the TCP connection. Every wait is bounded by a timeout, so a server that
  * hangs fails the test instead of stalling the run.
  */
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import net from 'node:net'
-import { sleep, withTimeout } from './wait.js'
-
-/** Default bound for every wait in this helper, in milliseconds. */
-export const DEFAULT_WAIT = 3000
-
-export { sleep, withTimeout }
+import { OP, decodeClose, parseFrame, type CloseBody, type ParsedFrame } from './frames.js'
+import { WAIT, Wakeups, withTimeout } from './wait.js'
 
 /** A parsed HTTP response head (and body, when Content-Length says how long it is). */
 export interface HttpResponse {
@@ -28,89 +24,6 @@ export interface HttpResponse {
   body: Buffer
 }
 
-/** A frame as the server sent it. */
-export interface Frame {
-  fin: boolean
-  rsv1: boolean
-  rsv2: boolean
-  rsv3: boolean
-  opcode: number
-  masked: boolean
-  payload: Buffer
-  /** Bytes of header (with extended length and mask key): shows the length encoding used. */
-  headerLength: number
-}
-
-/** A close frame's body, decoded. */
-export interface CloseBody {
-  code: number | undefined
-  reason: string
-}
-
-export function decodeClose (payload: Buffer): CloseBody {
-  if (payload.length < 2) return { code: undefined, reason: '' }
-  return { code: payload.readUInt16BE(0), reason: payload.subarray(2).toString('utf8') }
-}
-
-export const OP = { CONT: 0x0, TEXT: 0x1, BINARY: 0x2, CLOSE: 0x8, PING: 0x9, PONG: 0xa } as const
-
-export interface FrameSpec {
-  opcode: number
-  payload?: Buffer | string
-  fin?: boolean
-  rsv1?: boolean
-  rsv2?: boolean
-  rsv3?: boolean
-  /** Mask the payload (clients must). @default true */
-  mask?: boolean
-  /** A fixed mask key (4 bytes). @default random */
-  maskKey?: Buffer
-  /** Announce this length instead of the payload's (to send only a header, say). */
-  length?: number | bigint
-  /** Force the 7-bit, 16-bit or 64-bit length encoding. @default minimal */
-  lengthEncoding?: 7 | 16 | 64
-}
-
-/** Builds one frame, masked by default, as a client would send it. */
-export function buildFrame (spec: FrameSpec): Buffer {
-  const payload = typeof spec.payload === 'string' ? Buffer.from(spec.payload, 'utf8') : (spec.payload ?? Buffer.alloc(0))
-  const mask = spec.mask ?? true
-  const length = BigInt(spec.length ?? payload.length)
-  const encoding = spec.lengthEncoding ?? (length < 126n ? 7 : length <= 0xffffn ? 16 : 64)
-  const header: number[] = []
-  header.push((spec.fin ?? true ? 0x80 : 0) | (spec.rsv1 === true ? 0x40 : 0) | (spec.rsv2 === true ? 0x20 : 0) |
-    (spec.rsv3 === true ? 0x10 : 0) | (spec.opcode & 0x0f))
-  const maskBit = mask ? 0x80 : 0
-  let extended: Buffer
-  if (encoding === 7) {
-    header.push(maskBit | Number(length))
-    extended = Buffer.alloc(0)
-  } else if (encoding === 16) {
-    header.push(maskBit | 126)
-    extended = Buffer.alloc(2)
-    extended.writeUInt16BE(Number(length))
-  } else {
-    header.push(maskBit | 127)
-    extended = Buffer.alloc(8)
-    extended.writeBigUInt64BE(length)
-  }
-  if (!mask) return Buffer.concat([Buffer.from(header), extended, payload])
-  const key = spec.maskKey ?? randomBytes(4)
-  const masked = Buffer.alloc(payload.length)
-  for (let i = 0; i < payload.length; i++) masked[i] = payload[i] ^ key[i & 3]
-  return Buffer.concat([Buffer.from(header), extended, key, masked])
-}
-
-/** A masked close frame from the client. */
-export function closeFrame (code?: number, reason = ''): Buffer {
-  if (code === undefined) return buildFrame({ opcode: OP.CLOSE })
-  const reasonBytes = Buffer.from(reason, 'utf8')
-  const body = Buffer.alloc(2 + reasonBytes.length)
-  body.writeUInt16BE(code, 0)
-  reasonBytes.copy(body, 2)
-  return buildFrame({ opcode: OP.CLOSE, payload: body })
-}
-
 export interface HandshakeSpec {
   path?: string
   method?: string
@@ -121,11 +34,6 @@ export interface HandshakeSpec {
   /** Extra header lines appended as they are (for repeated headers). */
   extraLines?: string[]
   host?: string
-}
-
-/** RFC 6455 §4.2.2: base64(SHA-1(key + GUID)), computed here independently of the source. */
-export function computeAccept (key: string): string {
-  return createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64')
 }
 
 /** A fresh valid Sec-WebSocket-Key. */
@@ -156,6 +64,11 @@ export function handshakeRequest (spec: HandshakeSpec = {}): Buffer {
   return Buffer.from(text + '\r\n', 'latin1')
 }
 
+/** A plain (non-upgrade) HTTP/1.1 request that asks the server to close afterwards. */
+export function plainRequest (method: string, path: string): string {
+  return `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`
+}
+
 /** Parses an HTTP response head at the start of `data`; null until the blank line arrived. */
 export function parseResponseHead (data: Buffer): { response: Omit<HttpResponse, 'body'>, headLength: number } | null {
   const end = data.indexOf('\r\n\r\n')
@@ -184,49 +97,6 @@ export function parseResponseHead (data: Buffer): { response: Omit<HttpResponse,
   }
 }
 
-/** Parses one server frame at the start of `data`; null when it is not complete yet. */
-export function parseFrame (data: Buffer): { frame: Frame, length: number } | null {
-  if (data.length < 2) return null
-  const b0 = data[0]
-  const b1 = data[1]
-  const masked = (b1 & 0x80) !== 0
-  let length = b1 & 0x7f
-  let offset = 2
-  if (length === 126) {
-    if (data.length < 4) return null
-    length = data.readUInt16BE(2)
-    offset = 4
-  } else if (length === 127) {
-    if (data.length < 10) return null
-    const big = data.readBigUInt64BE(2)
-    if (big > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error('frame length too large for the test reader')
-    length = Number(big)
-    offset = 10
-  }
-  let key: Buffer | undefined
-  if (masked) {
-    if (data.length < offset + 4) return null
-    key = data.subarray(offset, offset + 4)
-    offset += 4
-  }
-  if (data.length < offset + length) return null
-  const payload = Buffer.from(data.subarray(offset, offset + length))
-  if (key !== undefined) for (let i = 0; i < payload.length; i++) payload[i] ^= key[i & 3]
-  return {
-    frame: {
-      fin: (b0 & 0x80) !== 0,
-      rsv1: (b0 & 0x40) !== 0,
-      rsv2: (b0 & 0x20) !== 0,
-      rsv3: (b0 & 0x10) !== 0,
-      opcode: b0 & 0x0f,
-      masked,
-      payload,
-      headerLength: offset
-    },
-    length: offset + length
-  }
-}
-
 /**
  * One raw connection. Received bytes accumulate in a buffer; `readResponse` consumes the
  * HTTP head (and body), `readFrame` consumes one frame at a time.
@@ -240,34 +110,34 @@ export class RawClient {
   /** A transport error (ECONNRESET, say), if one happened. */
   error: Error | undefined
   private buffer: Buffer = Buffer.alloc(0)
-  private readonly waiters = new Set<() => void>()
+  private readonly wakeups = new Wakeups()
   private readonly closedPromise: Promise<void>
 
   private constructor (socket: net.Socket) {
     this.socket = socket
     socket.on('data', (chunk: Buffer) => {
       this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk])
-      this.wake()
+      this.wakeups.wake()
     })
     socket.on('end', () => {
       this.ended = true
-      this.wake()
+      this.wakeups.wake()
     })
     socket.on('error', (error) => {
       this.error = error
-      this.wake()
+      this.wakeups.wake()
     })
     this.closedPromise = new Promise((resolve) => {
       socket.on('close', () => {
         this.closed = true
-        this.wake()
+        this.wakeups.wake()
         resolve()
       })
     })
   }
 
   /** Connects to `port` on 127.0.0.1 (or the port of a ws:// or http:// URL). */
-  static async connect (target: number | string, timeout = DEFAULT_WAIT): Promise<RawClient> {
+  static async connect (target: number | string, timeout = WAIT): Promise<RawClient> {
     const port = typeof target === 'number' ? target : Number(new URL(target).port)
     const socket = net.connect({ host: '127.0.0.1', port })
     const client = new RawClient(socket)
@@ -301,8 +171,8 @@ export class RawClient {
    * Without Content-Length, a non-101 response's body runs to the connection's end. Pass
    * `noBody` for the response to a HEAD request.
    */
-  async readResponse (timeout = DEFAULT_WAIT, options: { noBody?: boolean } = {}): Promise<HttpResponse> {
-    const head = await this.waitFor(() => parseResponseHead(this.buffer), timeout, 'an HTTP response head')
+  async readResponse (timeout = WAIT, options: { noBody?: boolean } = {}): Promise<HttpResponse> {
+    const head = await this.wakeups.waitFor(() => parseResponseHead(this.buffer), timeout, 'an HTTP response head')
     const { response, headLength } = head
     let bodyLength: number | undefined
     // RFC 9110 §6.4.1: 1xx, 204, 304 and responses to HEAD have no body, whatever the headers say.
@@ -310,20 +180,20 @@ export class RawClient {
     else if (response.headers['content-length'] !== undefined) bodyLength = Number(response.headers['content-length'])
     if (bodyLength !== undefined) {
       const total = headLength + bodyLength
-      await this.waitFor(() => (this.buffer.length >= total ? true : null), timeout, 'the response body')
+      await this.wakeups.waitFor(() => (this.buffer.length >= total ? true : null), timeout, 'the response body')
       const body = Buffer.from(this.buffer.subarray(headLength, total))
       this.buffer = this.buffer.subarray(total)
       return { ...response, body }
     }
-    await this.waitFor(() => (this.ended || this.closed ? true : null), timeout, 'the end of a response without Content-Length')
+    await this.wakeups.waitFor(() => (this.ended || this.closed ? true : null), timeout, 'the end of a response without Content-Length')
     const body = Buffer.from(this.buffer.subarray(headLength))
     this.buffer = Buffer.alloc(0)
     return { ...response, body }
   }
 
   /** Waits for the next complete frame and consumes it. Fails if the connection ends first. */
-  async readFrame (timeout = DEFAULT_WAIT): Promise<Frame> {
-    const parsed = await this.waitFor(() => {
+  async readFrame (timeout = WAIT): Promise<ParsedFrame> {
+    const parsed = await this.wakeups.waitFor(() => {
       const result = parseFrame(this.buffer)
       if (result === null && (this.ended || this.closed)) {
         throw new Error(`connection ended before a complete frame (${this.buffer.length} bytes pending)`)
@@ -335,8 +205,8 @@ export class RawClient {
   }
 
   /** Reads frames until a close frame, answering nothing; returns the close frame's body. */
-  async readClose (timeout = DEFAULT_WAIT): Promise<CloseBody & { frame: Frame, before: Frame[] }> {
-    const before: Frame[] = []
+  async readClose (timeout = WAIT): Promise<CloseBody & { frame: ParsedFrame, before: ParsedFrame[] }> {
+    const before: ParsedFrame[] = []
     const deadline = Date.now() + timeout
     for (;;) {
       const frame = await this.readFrame(Math.max(1, deadline - Date.now()))
@@ -346,17 +216,17 @@ export class RawClient {
   }
 
   /** Resolves when the server has closed the TCP connection (our side then closes too). */
-  async waitClosed (timeout = DEFAULT_WAIT): Promise<void> {
+  async waitClosed (timeout = WAIT): Promise<void> {
     await withTimeout(this.closedPromise, timeout, 'the server to close the TCP connection')
   }
 
   /** Resolves when the server's FIN arrived (or the socket closed). */
-  async waitEnded (timeout = DEFAULT_WAIT): Promise<void> {
-    await this.waitFor(() => (this.ended || this.closed ? true : null), timeout, 'the server FIN')
+  async waitEnded (timeout = WAIT): Promise<void> {
+    await this.wakeups.waitFor(() => (this.ended || this.closed ? true : null), timeout, 'the server FIN')
   }
 
   /** Opens a connection and completes a valid handshake on `path`; returns the 101 response. */
-  static async open (target: number | string, path = '/', spec: HandshakeSpec = {}, timeout = DEFAULT_WAIT): Promise<{ client: RawClient, response: HttpResponse }> {
+  static async open (target: number | string, path = '/', spec: HandshakeSpec = {}, timeout = WAIT): Promise<{ client: RawClient, response: HttpResponse }> {
     const client = await RawClient.connect(target, timeout)
     client.write(handshakeRequest({ ...spec, path }))
     const response = await client.readResponse(timeout)
@@ -365,30 +235,5 @@ export class RawClient {
       throw new Error(`expected 101, got ${response.statusCode} ${response.body.toString()}`)
     }
     return { client, response }
-  }
-
-  private async waitFor<T> (check: () => T | null, timeout: number, label: string): Promise<T> {
-    const first = check()
-    if (first !== null) return first
-    let wake: (() => void) | undefined
-    try {
-      return await withTimeout(new Promise<T>((resolve, reject) => {
-        wake = () => {
-          try {
-            const value = check()
-            if (value !== null) resolve(value)
-          } catch (error) {
-            reject(error)
-          }
-        }
-        this.waiters.add(wake)
-      }), timeout, label)
-    } finally {
-      if (wake !== undefined) this.waiters.delete(wake)
-    }
-  }
-
-  private wake (): void {
-    for (const waiter of [...this.waiters]) waiter()
   }
 }

@@ -1,20 +1,12 @@
 /**
- * Helpers for the connection and client tests.
+ * Waiting, and nothing else: sleeps, turns of the event loop, and bounded waits. Every bounded
+ * wait rejects with a labelled error after a timeout, so a hang fails the test fast instead of
+ * stalling the run, and every listener a wait adds is removed when it settles.
  *
- * - Bounded waits: every wait rejects with a labelled error after a timeout, so a hang fails
- *   the test fast instead of stalling the run, and every listener a wait adds is removed when
- *   it settles.
- * - An in-memory socket pair, and a raw peer that records every byte the socket under test
- *   writes.
- * - A frame builder and reader written independently of src/protocol, so the two check each
- *   other.
- *
- * (They live here, in test/helpers/, because tap runs every file of a test directory it is
- * given, and excludes only this folder.)
+ * (Helpers live in test/helpers/ because tap runs every file of a test directory it is given,
+ * and excludes only this folder.)
  */
 import type { EventEmitter } from 'node:events'
-import { Duplex } from 'node:stream'
-import { createDuplexPair, createWebSocket, type WebSocketOptions } from '../../src/connection/index.js'
 
 /** Default bound for a wait, in milliseconds: generous, only there to turn a hang into a failure. */
 export const WAIT = 3000
@@ -32,6 +24,7 @@ export async function withTimeout<T> (promise: Promise<T>, ms: number, label: st
   }
 }
 
+/** Resolves after `ms` milliseconds. */
 export const sleep = async (ms: number): Promise<void> => await new Promise((resolve) => setTimeout(resolve, ms))
 
 /** One turn of the event loop (after pending nextTicks, microtasks and I/O callbacks). */
@@ -129,236 +122,43 @@ export class EventLog {
   }
 }
 
-// In-memory sockets and frames.
-
-/** What the helpers need of tap's `t`. */
-export interface Teardown {
-  teardown: (fn: () => unknown) => void
-}
-
+/** Every event a WebSocket emits, for an EventLog. */
 export const EVENTS = ['message', 'close', 'error', 'ping', 'pong'] as const
 
-/** A server and a client WebSocket over an in-memory pair, each with an event log. */
-export function openPair (t: Teardown, serverOptions: WebSocketOptions = {}, clientOptions: WebSocketOptions = {}) {
-  const [serverEnd, clientEnd] = createDuplexPair()
-  const server = createWebSocket(serverEnd, { ...serverOptions, role: 'server' })
-  const client = createWebSocket(clientEnd, { ...clientOptions, role: 'client' })
-  const serverLog = new EventLog(server, EVENTS)
-  const clientLog = new EventLog(client, EVENTS)
-  t.teardown(() => {
-    server.terminate()
-    client.terminate()
-  })
-  return { server, client, serverEnd, clientEnd, serverLog, clientLog }
-}
-
 /**
- * One end of an in-memory pair for the socket under test, and on the other end a raw peer
- * that records everything written to it and can write any bytes back.
+ * Bounded waits on state that changes in callbacks (a socket's 'data', 'end', 'close'): the
+ * owner calls `wake()` after each change, and every pending `waitFor` re-checks its condition.
  */
-export function openRaw (t: Teardown, options: WebSocketOptions = {}) {
-  const [end, peer] = createDuplexPair()
-  const socket = createWebSocket(end, { role: 'server', ...options })
-  const log = new EventLog(socket, options.onUnhandledError !== undefined ? EVENTS.filter((e) => e !== 'error') : EVENTS)
-  const received = new ByteSink(peer)
-  t.teardown(() => {
-    socket.terminate()
-    peer.destroy()
-  })
-  return { socket, end, peer, received, log }
-}
+export class Wakeups {
+  private readonly waiters = new Set<() => void>()
 
-/** Collects the bytes a stream reads, and whether it saw EOF. */
-export class ByteSink {
-  private chunks: Buffer[] = []
-  ended = false
-
-  constructor (stream: Duplex) {
-    stream.on('data', (chunk: Buffer) => this.chunks.push(chunk))
-    stream.on('end', () => { this.ended = true })
-  }
-
-  get bytes (): Buffer {
-    return Buffer.concat(this.chunks)
-  }
-
-  /** The complete frames received so far. */
-  get frames (): ParsedFrame[] {
-    return parseFrames(this.bytes).frames
-  }
-
-  /** Waits until `n` complete frames arrived; returns them all. */
-  async waitFrames (n: number, ms = WAIT): Promise<ParsedFrame[]> {
-    await until(() => this.frames.length >= n, ms, `${n} frame(s) from the socket under test`)
-    return this.frames
-  }
-}
-
-/** Wire opcodes, repeated here so the tests do not depend on the code under test. */
-export const OP = { CONT: 0x0, TEXT: 0x1, BINARY: 0x2, CLOSE: 0x8, PING: 0x9, PONG: 0xa } as const
-
-export interface FrameSpec {
-  opcode: number
-  payload?: Buffer | string
-  /** @default true */
-  fin?: boolean
-  /** A 4-byte key (a client's frame), or null for an unmasked (server) frame. */
-  mask: Buffer | null
-}
-
-/** Builds one frame with the minimal length encoding. */
-export function buildFrame (spec: FrameSpec): Buffer {
-  const payload = typeof spec.payload === 'string' ? Buffer.from(spec.payload) : (spec.payload ?? Buffer.alloc(0))
-  const head: number[] = [(spec.fin === false ? 0 : 0x80) | spec.opcode]
-  const maskBit = spec.mask === null ? 0 : 0x80
-  if (payload.length < 126) {
-    head.push(maskBit | payload.length)
-  } else if (payload.length < 0x10000) {
-    head.push(maskBit | 126, payload.length >> 8, payload.length & 0xff)
-  } else {
-    head.push(maskBit | 127, 0, 0, 0, 0)
-    const n = payload.length
-    head.push((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff)
-  }
-  if (spec.mask === null) return Buffer.concat([Buffer.from(head), payload])
-  const body = Buffer.alloc(payload.length)
-  for (let i = 0; i < payload.length; i++) body[i] = payload[i] ^ spec.mask[i % 4]
-  return Buffer.concat([Buffer.from(head), spec.mask, body])
-}
-
-/** A client's (masked) frame. */
-export function masked (opcode: number, payload?: Buffer | string, fin = true): Buffer {
-  return buildFrame({ opcode, payload, fin, mask: Buffer.from([0x37, 0xfa, 0x21, 0x3d]) })
-}
-
-/** A server's (unmasked) frame. */
-export function unmasked (opcode: number, payload?: Buffer | string, fin = true): Buffer {
-  return buildFrame({ opcode, payload, fin, mask: null })
-}
-
-/** A close frame body: 2-byte code and reason. */
-export function closeBody (code: number, reason = ''): Buffer {
-  const head = Buffer.alloc(2)
-  head.writeUInt16BE(code)
-  return Buffer.concat([head, Buffer.from(reason)])
-}
-
-export interface ParsedFrame {
-  fin: boolean
-  rsv: number
-  opcode: number
-  masked: boolean
-  maskKey: Buffer | null
-  /** Unmasked. */
-  payload: Buffer
-  /** For close frames: the code (undefined when the body is empty) and the reason. */
-  closeCode?: number
-  closeReason?: string
-}
-
-/** Parses as many complete frames as `data` holds; `rest` is the incomplete tail. */
-export function parseFrames (data: Buffer): { frames: ParsedFrame[], rest: Buffer } {
-  const frames: ParsedFrame[] = []
-  let offset = 0
-  for (;;) {
-    if (data.length - offset < 2) break
-    const b0 = data[offset]
-    const b1 = data[offset + 1]
-    let length = b1 & 0x7f
-    let at = offset + 2
-    if (length === 126) {
-      if (data.length < at + 2) break
-      length = data.readUInt16BE(at)
-      at += 2
-    } else if (length === 127) {
-      if (data.length < at + 8) break
-      length = Number(data.readBigUInt64BE(at))
-      at += 8
+  /**
+   * Resolves with the first non-null result of `check`, tried now and after every `wake()`;
+   * rejects if `check` throws, or after `ms` (default WAIT) with `label` in the message.
+   */
+  async waitFor<T> (check: () => T | null, ms = WAIT, label = 'a condition'): Promise<T> {
+    const first = check()
+    if (first !== null) return first
+    let waiter: (() => void) | undefined
+    try {
+      return await withTimeout(new Promise<T>((resolve, reject) => {
+        waiter = () => {
+          try {
+            const value = check()
+            if (value !== null) resolve(value)
+          } catch (error) {
+            reject(error)
+          }
+        }
+        this.waiters.add(waiter)
+      }), ms, label)
+    } finally {
+      if (waiter !== undefined) this.waiters.delete(waiter)
     }
-    const isMasked = (b1 & 0x80) !== 0
-    let maskKey: Buffer | null = null
-    if (isMasked) {
-      if (data.length < at + 4) break
-      maskKey = Buffer.from(data.subarray(at, at + 4))
-      at += 4
-    }
-    if (data.length < at + length) break
-    const payload = Buffer.from(data.subarray(at, at + length))
-    if (maskKey !== null) for (let i = 0; i < payload.length; i++) payload[i] ^= maskKey[i % 4]
-    const frame: ParsedFrame = { fin: (b0 & 0x80) !== 0, rsv: b0 & 0x70, opcode: b0 & 0x0f, masked: isMasked, maskKey, payload }
-    if (frame.opcode === OP.CLOSE) {
-      frame.closeCode = payload.length >= 2 ? payload.readUInt16BE(0) : undefined
-      frame.closeReason = payload.subarray(2).toString('utf8')
-    }
-    frames.push(frame)
-    offset = at + length
-  }
-  return { frames, rest: data.subarray(offset) }
-}
-
-/** ASCII text of exactly `size` bytes that is not one repeated byte (a shuffle would show). */
-export function text (size: number): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789'
-  let unit = ''
-  for (let i = 0; i < 997; i++) unit += alphabet[(i * 7) % alphabet.length]
-  return unit.repeat(Math.ceil(size / unit.length)).slice(0, size)
-}
-
-/** Deterministic bytes of `size` (no crypto needed for content checks). */
-export function pattern (size: number, seed = 1): Buffer {
-  const out = Buffer.allocUnsafe(size)
-  let x = seed * 2654435761 >>> 0
-  for (let i = 0; i < size; i++) {
-    x = (x * 1103515245 + 12345) >>> 0
-    out[i] = x >>> 24
-  }
-  return out
-}
-
-/**
- * A Duplex that swallows everything written to it and never answers: a peer that does not
- * speak WebSocket (or hangs). Records its writes and how they arrived (write vs writev).
- */
-export class SwallowingDuplex extends Duplex {
-  readonly writes: Buffer[] = []
-  writeCalls = 0
-  writevCalls = 0
-  /** When false, write callbacks are never called (a stalled kernel buffer). */
-  complete = true
-
-  constructor (options: { highWaterMark?: number } = {}) {
-    super({ allowHalfOpen: true, ...options })
   }
 
-  override _read (): void {}
-
-  override _write (chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.writeCalls++
-    this.writes.push(Buffer.from(chunk))
-    if (this.complete) callback()
-  }
-
-  override _writev (chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
-    this.writevCalls++
-    for (const { chunk } of chunks) this.writes.push(Buffer.from(chunk))
-    if (this.complete) callback()
-  }
-
-  override _final (callback: (error?: Error | null) => void): void {
-    callback()
-  }
-
-  get written (): Buffer {
-    return Buffer.concat(this.writes)
+  /** Re-checks every pending wait. */
+  wake (): void {
+    for (const waiter of [...this.waiters]) waiter()
   }
 }
-
-/** Sizes across every length encoding, as [label, bytes]. */
-export const SIZES: ReadonlyArray<[string, number]> = [
-  ['0 B', 0],
-  ['125 B', 125],
-  ['126 B', 126],
-  ['65535 B', 65535],
-  ['64 KiB', 64 * 1024],
-  ['1 MiB', 1024 * 1024]
-]

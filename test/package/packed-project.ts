@@ -12,6 +12,7 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { Teardown } from '../helpers/teardown.js'
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const packageJson = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
@@ -77,11 +78,6 @@ export async function runNode (file: string, cwd: string, nodeArgs: string[] = [
 /** The directory of an installed package of ours (found the way Node finds it). */
 export function installedPackageDir (name: string): string {
   return dirname(requireFromRepo.resolve(`${name}/package.json`))
-}
-
-/** What the tests need to `t.teardown`. */
-export interface Teardown {
-  teardown: (fn: () => unknown) => void
 }
 
 /** A fresh temporary directory outside the repository, removed in teardown. */

@@ -3,14 +3,16 @@
  * delivered in order, never lost.
  */
 import t from 'tap'
-import { buildApp, closeEvent, deferred, nextMessage, openWs, sleep } from '../helpers/app.js'
-import { RawClient, buildFrame, handshakeRequest, OP } from '../helpers/raw-client.js'
+import { buildApp, closeEvent, nextMessage, openWs } from '../helpers/app.js'
+import { deferred, sleep } from '../helpers/wait.js'
+import { RawClient, handshakeRequest } from '../helpers/raw-client.js'
+import { buildFrame, OP } from '../helpers/frames.js'
 
 t.test('messages sent on open reach an async handler that listens after 50 ms', async (t) => {
   const { wsUrl } = await buildApp(t, {
     setup (app) {
       app.get('/late', { websocket: true }, async (socket) => {
-        await new Promise((resolve) => setTimeout(resolve, 50))
+        await sleep(50)
         socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }))
       })
     }

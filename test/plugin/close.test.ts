@@ -4,7 +4,9 @@
  */
 import t from 'tap'
 import { ReadyState, type WebSocket } from '../../src/index.js'
-import { buildApp, closeEvent, deferred, nextMessage, openWs, type Teardown } from '../helpers/app.js'
+import { buildApp, closeEvent, nextMessage, openWs } from '../helpers/app.js'
+import { deferred } from '../helpers/wait.js'
+import type { Teardown } from '../helpers/teardown.js'
 
 interface ServerClose {
   code: number

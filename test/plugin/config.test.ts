@@ -5,7 +5,9 @@
 import t from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import websocket, { type WebSocketPluginOptions } from '../../src/index.js'
-import { buildApp, openWs, withTimeout } from '../helpers/app.js'
+import { buildApp, openWs } from '../helpers/app.js'
+import { withTimeout } from '../helpers/wait.js'
+import type { Teardown } from '../helpers/teardown.js'
 
 /**
  * Runs a route definition and reports the error it raised, whether at definition time
@@ -25,15 +27,11 @@ async function routeError (app: FastifyInstance, define: () => void): Promise<un
   return undefined
 }
 
-async function freshApp (t: Tap): Promise<FastifyInstance> {
+async function freshApp (t: Teardown): Promise<FastifyInstance> {
   const app = Fastify({ logger: false })
   t.teardown(() => withTimeout(app.close(), 3000, 'app.close()'))
   await app.register(websocket)
   return app
-}
-
-interface Tap {
-  teardown: (fn: () => unknown) => void
 }
 
 t.test('{ websocket: true } on a POST route fails with FST_WS_INVALID_ROUTE_METHOD', async (t) => {

@@ -6,7 +6,9 @@
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import type { WebSocket } from '../../src/index.js'
-import { buildApp, closeEvent, deferred, nextMessage, openWs } from '../helpers/app.js'
+import { buildApp, closeEvent, nextMessage, openWs } from '../helpers/app.js'
+import { deferred } from '../helpers/wait.js'
+import { text } from '../helpers/payloads.js'
 
 const MiB = 1024 * 1024
 const SIZES: Array<[string, number]> = [
@@ -17,14 +19,6 @@ const SIZES: Array<[string, number]> = [
   ['1 MiB', MiB],
   ['16 MiB', 16 * MiB]
 ]
-
-/** ASCII text of exactly `size` bytes, not a single repeated byte (so a shuffle would show). */
-function text (size: number): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789'
-  let unit = ''
-  for (let i = 0; i < 997; i++) unit += alphabet[(i * 7) % alphabet.length]
-  return unit.repeat(Math.ceil(size / unit.length)).slice(0, size)
-}
 
 t.test('echo sizes over every length encoding', async (t) => {
   const { wsUrl } = await buildApp(t, { plugin: { maxMessageSize: 16 * MiB } })

@@ -6,7 +6,8 @@ import { Writable } from 'node:stream'
 import t from 'tap'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { WebSocket } from '../../src/index.js'
-import { buildApp, closeEvent, deferred, openWs, sleep } from '../helpers/app.js'
+import { buildApp, closeEvent, openWs } from '../helpers/app.js'
+import { deferred, sleep } from '../helpers/wait.js'
 
 const SECRET = 'db password is hunter2'
 

@@ -4,8 +4,10 @@
  * handshake and control frames seen on the wire.
  */
 import t from 'tap'
-import { buildApp, deferred } from '../helpers/app.js'
-import { RawClient, buildFrame, closeFrame, OP } from '../helpers/raw-client.js'
+import { buildApp } from '../helpers/app.js'
+import { deferred } from '../helpers/wait.js'
+import { RawClient } from '../helpers/raw-client.js'
+import { buildFrame, closeFrame, OP } from '../helpers/frames.js'
 
 const MAX = 1024
 
@@ -34,7 +36,7 @@ const CASES: BadFrameCase[] = [
   },
   {
     name: '64-bit length with the most significant bit set',
-    bytes: () => buildFrame({ opcode: OP.BINARY, length: 0x8000000000000001n, lengthEncoding: 64 }),
+    bytes: () => buildFrame({ opcode: OP.BINARY, declaredLength: 0x8000000000000001n, lengthEncoding: 64 }),
     code: 1002
   },
   { name: 'invalid UTF-8 in a text message', bytes: () => buildFrame({ opcode: OP.TEXT, payload: utf8Invalid }), code: 1007 },
@@ -55,14 +57,14 @@ const CASES: BadFrameCase[] = [
   {
     // Only the header: the limit must be decided from the length field, before any payload.
     name: 'message over maxMessageSize (header only)',
-    bytes: () => buildFrame({ opcode: OP.BINARY, length: MAX + 1 }).subarray(0, 8),
+    bytes: () => buildFrame({ opcode: OP.BINARY, declaredLength: MAX + 1 }).subarray(0, 8),
     code: 1009
   },
   {
     name: 'fragments adding up to more than maxMessageSize (second header only)',
     bytes: () => Buffer.concat([
       buildFrame({ opcode: OP.BINARY, payload: Buffer.alloc(MAX - 10), fin: false }),
-      buildFrame({ opcode: OP.CONT, length: 11 }).subarray(0, 6)
+      buildFrame({ opcode: OP.CONT, declaredLength: 11 }).subarray(0, 6)
     ]),
     code: 1009
   },

@@ -1,8 +1,10 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import websocket from '../../src/index.js'
-import { buildApp, sleep } from '../helpers/app.js'
-import { RawClient, OP, buildFrame, handshakeRequest } from '../helpers/raw-client.js'
+import { buildApp } from '../helpers/app.js'
+import { sleep } from '../helpers/wait.js'
+import { RawClient, handshakeRequest } from '../helpers/raw-client.js'
+import { OP, buildFrame } from '../helpers/frames.js'
 
 t.test('a client that sends its handshake one byte at a time is cut off after handshakeTimeout', async (t) => {
   const { port } = await buildApp(t, { plugin: { handshakeTimeout: 400 } })

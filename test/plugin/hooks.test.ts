@@ -4,8 +4,10 @@
  */
 import t from 'tap'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { buildApp, deferred, openWs, sleep } from '../helpers/app.js'
-import { RawClient, buildFrame, computeAccept, handshakeRequest, OP } from '../helpers/raw-client.js'
+import { buildApp, openWs } from '../helpers/app.js'
+import { deferred, sleep } from '../helpers/wait.js'
+import { RawClient, handshakeRequest } from '../helpers/raw-client.js'
+import { buildFrame, computeAccept, OP } from '../helpers/frames.js'
 
 for (const hook of ['onRequest', 'preValidation', 'preHandler'] as const) {
   t.test(`a ${hook} hook that replies 401 sends a real HTTP 401 and no upgrade happens`, async (t) => {

@@ -1,18 +1,16 @@
 /**
  * Routing of upgrades and plain requests: 404 for unknown paths, 426 for plain HTTP on a
- * websocket-only route, `handler` + `wsHandler` routes, prefixes, HEAD, and other 'upgrade'
- * listeners on the same server left alone.
+ * websocket-only route, `handler` + `wsHandler` routes (HEAD served by the HTTP handler),
+ * prefixes, and other 'upgrade' listeners on the same server left alone. (HEAD on a
+ * websocket-only route: test/regressions/head-request-ran-the-websocket-handler.test.ts.)
  */
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import t from 'tap'
-import { buildApp, deferred, nextMessage, openWs, sleep } from '../helpers/app.js'
-import { RawClient, buildFrame, handshakeRequest, OP } from '../helpers/raw-client.js'
-
-/** A plain HTTP/1.1 request that asks the server to close afterwards. */
-function plainRequest (method: string, path: string): string {
-  return `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`
-}
+import { buildApp, nextMessage, openWs } from '../helpers/app.js'
+import { deferred, sleep } from '../helpers/wait.js'
+import { RawClient, handshakeRequest, plainRequest } from '../helpers/raw-client.js'
+import { buildFrame, OP } from '../helpers/frames.js'
 
 t.test('an upgrade to an unknown path gets 404 and the socket is closed', async (t) => {
   const { port } = await buildApp(t)
@@ -58,26 +56,6 @@ t.test('plain HTTP GET to a websocket-only route gets 426 with Upgrade: websocke
   t.equal(response.statusCode, 426)
   t.equal(response.headers.upgrade, 'websocket')
   t.equal(JSON.parse(response.body.toString()).statusCode, 426)
-  t.equal(called, false, 'the websocket handler did not run')
-})
-
-t.test('regression: HEAD to a websocket-only route gets 426 and never runs the websocket handler', async (t) => {
-  // Fastify adds a HEAD route for every GET route with the route's original handler, which
-  // for `{ websocket: true }` is the websocket handler: it was called as (request, reply).
-  let called = false
-  const { port } = await buildApp(t, {
-    setup (app) {
-      app.get('/only-ws', { websocket: true }, () => { called = true })
-    }
-  })
-  const client = await RawClient.connect(port)
-  t.teardown(() => client.destroy())
-  client.write(plainRequest('HEAD', '/only-ws'))
-  const response = await client.readResponse(undefined, { noBody: true })
-  t.equal(response.statusCode, 426)
-  t.equal(response.headers.upgrade, 'websocket')
-  await client.waitClosed()
-  t.equal(client.pending.length, 0, 'no body for HEAD')
   t.equal(called, false, 'the websocket handler did not run')
 })
 

@@ -3,9 +3,10 @@
 import t from 'tap'
 import net from 'node:net'
 import { connect, type WebSocket } from '../../src/index.js'
-import { buildApp, sleep, withTimeout } from '../helpers/app.js'
-import { until } from '../helpers/wait.js'
-import { OP, RawClient, buildFrame, handshakeRequest } from '../helpers/raw-client.js'
+import { buildApp } from '../helpers/app.js'
+import { sleep, withTimeout, until } from '../helpers/wait.js'
+import { OP, buildFrame } from '../helpers/frames.js'
+import { RawClient, handshakeRequest } from '../helpers/raw-client.js'
 
 
 /** Opens `count` raw upgraded connections that never read or answer anything afterwards. */

@@ -5,8 +5,10 @@
  */
 import t from 'tap'
 import type { WebSocket } from '../../src/index.js'
-import { buildApp, closeEvent, deferred, openWs, sleep, withTimeout } from '../helpers/app.js'
-import { RawClient, handshakeRequest, OP } from '../helpers/raw-client.js'
+import { buildApp, closeEvent, openWs } from '../helpers/app.js'
+import { deferred, sleep, withTimeout } from '../helpers/wait.js'
+import { RawClient, handshakeRequest } from '../helpers/raw-client.js'
+import { OP } from '../helpers/frames.js'
 
 t.test('app.close() closes live connections with 1001 and resolves once they are closed', async (t) => {
   const serverCloses: number[] = []

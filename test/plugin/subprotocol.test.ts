@@ -4,7 +4,8 @@
  */
 import t from 'tap'
 import type { FastifyRequest } from 'fastify'
-import { buildApp, deferred, openWs } from '../helpers/app.js'
+import { buildApp, openWs } from '../helpers/app.js'
+import { deferred } from '../helpers/wait.js'
 import { RawClient, handshakeRequest } from '../helpers/raw-client.js'
 
 t.test('plugin protocols list: the server preference wins among the offers', async (t) => {

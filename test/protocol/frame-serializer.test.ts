@@ -11,8 +11,9 @@ import {
   type FrameSink
 } from '../../src/protocol/index.js'
 import { SMALL_FRAME_COPY_LIMIT } from '../../src/protocol/frame-serializer.js'
-import { OP, decodeFrame, frame, xorMask } from '../helpers/frames.js'
-import { chunkings, randomBytes, randomInt, seededRandom } from '../helpers/chunkings.js'
+import { OP, decodeFrame, buildFrame, xorMask } from '../helpers/frames.js'
+import { chunkings } from '../helpers/chunkings.js'
+import { randomBytes, randomInt, seededRandom } from '../helpers/seeded-random.js'
 
 const MASK = Buffer.from([0x37, 0xfa, 0x21, 0x3d])
 
@@ -36,9 +37,9 @@ t.test('minimal length encodings', async (t) => {
     t.equal(headerSize(length, false), header.length / 2, `headerSize(${length}, false)`)
     t.equal(headerSize(length, true), header.length / 2 + 4, `headerSize(${length}, true)`)
     // The independent builder makes the same bytes.
-    t.ok(joined.equals(frame({ opcode: OP.BINARY, payload, mask: false })), `length ${length}: same as the test builder`)
+    t.ok(joined.equals(buildFrame({ opcode: OP.BINARY, payload, mask: false })), `length ${length}: same as the test builder`)
     const masked = Buffer.concat(encodeFrame(OP.BINARY, payload, { maskKey: MASK }))
-    t.ok(masked.equals(frame({ opcode: OP.BINARY, payload, mask: MASK })), `length ${length} masked: same as the test builder`)
+    t.ok(masked.equals(buildFrame({ opcode: OP.BINARY, payload, mask: MASK })), `length ${length} masked: same as the test builder`)
   }
   t.equal(MAX_HEADER_SIZE, 14)
   t.equal(headerSize(2 ** 53 - 1, true), MAX_HEADER_SIZE)

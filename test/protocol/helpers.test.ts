@@ -1,17 +1,18 @@
 // The test helpers are checked too: a frame builder or a chunking helper that quietly did the
 // wrong thing would make every other test meaningless.
 import t from 'tap'
-import { EXAMPLE_MASK, OP, closeBody, decodeFrame, frame, frameHeader, hex, xorMask } from '../helpers/frames.js'
-import { chunkings, cutAt, randomBytes, seededRandom, splitOffsets } from '../helpers/chunkings.js'
+import { EXAMPLE_MASK, OP, buildFrame, clientFrame, closeBody, closeFrame, computeAccept, decodeClose, decodeFrame, frameHeader, hex, parseFrame, parseFrames, rsvFlags, serverFrame, xorMask } from '../helpers/frames.js'
+import { chunkings, cutAt, splitOffsets } from '../helpers/chunkings.js'
+import { randomBytes, seededRandom } from '../helpers/seeded-random.js'
 
 t.test('frame builder: the RFC 6455 §5.7 examples', async (t) => {
-  t.equal(frame({ opcode: OP.TEXT, payload: 'Hello', mask: false }).toString('hex'), '810548656c6c6f')
-  t.equal(frame({ opcode: OP.TEXT, payload: 'Hello' }).toString('hex'), '818537fa213d7f9f4d5158', 'masked with the example key by default')
-  t.equal(frame({ opcode: OP.TEXT, payload: 'Hel', fin: false, mask: false }).toString('hex'), '010348656c')
-  t.equal(frame({ opcode: OP.CONT, payload: 'lo', mask: false }).toString('hex'), '80026c6f')
-  t.equal(frame({ opcode: OP.PING, payload: 'Hello', mask: false }).toString('hex'), '890548656c6c6f')
-  t.equal(frame({ opcode: OP.BINARY, payload: Buffer.alloc(256), mask: false }).subarray(0, 4).toString('hex'), '827e0100')
-  t.equal(frame({ opcode: OP.BINARY, payload: Buffer.alloc(65536), mask: false }).subarray(0, 10).toString('hex'), '827f0000000000010000')
+  t.equal(buildFrame({ opcode: OP.TEXT, payload: 'Hello', mask: false }).toString('hex'), '810548656c6c6f')
+  t.equal(buildFrame({ opcode: OP.TEXT, payload: 'Hello' }).toString('hex'), '818537fa213d7f9f4d5158', 'masked with the example key by default')
+  t.equal(buildFrame({ opcode: OP.TEXT, payload: 'Hel', fin: false, mask: false }).toString('hex'), '010348656c')
+  t.equal(buildFrame({ opcode: OP.CONT, payload: 'lo', mask: false }).toString('hex'), '80026c6f')
+  t.equal(buildFrame({ opcode: OP.PING, payload: 'Hello', mask: false }).toString('hex'), '890548656c6c6f')
+  t.equal(buildFrame({ opcode: OP.BINARY, payload: Buffer.alloc(256), mask: false }).subarray(0, 4).toString('hex'), '827e0100')
+  t.equal(buildFrame({ opcode: OP.BINARY, payload: Buffer.alloc(65536), mask: false }).subarray(0, 10).toString('hex'), '827f0000000000010000')
 })
 
 t.test('frame builder: flags, forced encodings and declared lengths', async (t) => {
@@ -29,16 +30,46 @@ t.test('frame builder: flags, forced encodings and declared lengths', async (t) 
   t.throws(() => frameHeader({ opcode: OP.TEXT, mask: [1, 2, 3] }), RangeError)
 })
 
-t.test('decodeFrame undoes frame()', async (t) => {
+t.test('decodeFrame undoes buildFrame()', async (t) => {
   const payload = randomBytes(seededRandom(1), 300)
-  const decoded = decodeFrame(frame({ opcode: OP.BINARY, payload, fin: false, rsv2: true, mask: [9, 8, 7, 6] }))
-  t.match(decoded, { fin: false, rsv: 0x20, opcode: OP.BINARY, masked: true, lengthBytes: 2 })
+  const decoded = decodeFrame(buildFrame({ opcode: OP.BINARY, payload, fin: false, rsv2: true, mask: [9, 8, 7, 6] }))
+  t.match(decoded, { fin: false, rsv1: false, rsv2: true, rsv3: false, opcode: OP.BINARY, masked: true, lengthBytes: 2, headerLength: 8 })
   t.same(decoded.maskKey, Buffer.from([9, 8, 7, 6]))
   t.ok(decoded.payload.equals(payload))
-  t.same(decodeFrame(frame({ opcode: OP.CLOSE, payload: closeBody(1000, 'x'), mask: false })).payload, hex('03e878'))
+  t.same(decodeFrame(buildFrame({ opcode: OP.CLOSE, payload: closeBody(1000, 'x'), mask: false })).payload, hex('03e878'))
   t.throws(() => decodeFrame(hex('81')), RangeError, 'short')
   t.throws(() => decodeFrame(hex('8105 6869')), RangeError, 'length mismatch')
   t.same(xorMask(hex('00000000 00'), EXAMPLE_MASK, 1).toString('hex'), 'fa213d37fa', 'xorMask with an offset')
+})
+
+t.test('parseFrame and parseFrames: incremental decoding, close bodies decoded', async (t) => {
+  const first = clientFrame(OP.TEXT, 'abc')
+  const second = serverFrame(OP.CLOSE, closeBody(4001, 'bye'))
+  const both = Buffer.concat([first, second])
+  for (let end = 0; end < first.length; end++) t.equal(parseFrame(both.subarray(0, end)), null, `null on a ${end}-byte prefix`)
+  const parsed = parseFrame(both)
+  t.equal(parsed?.length, first.length, 'the length of the first frame only')
+  t.equal(parsed?.frame.payload.toString(), 'abc')
+  t.same(parsed?.frame.maskKey, EXAMPLE_MASK, 'clientFrame masks with the example key')
+  const second2 = parseFrame(both, first.length)
+  t.match(second2?.frame, { opcode: OP.CLOSE, masked: false, maskKey: null, closeCode: 4001, closeReason: 'bye' }, 'from an offset')
+  const { frames, rest } = parseFrames(Buffer.concat([both, second.subarray(0, 3)]))
+  t.same(frames.map((f) => f.opcode), [OP.TEXT, OP.CLOSE])
+  t.same(rest, second.subarray(0, 3), 'the incomplete tail')
+  t.equal(decodeFrame(closeFrame()).closeCode, undefined, 'an empty close body has no code')
+  t.same(decodeClose(closeBody(1000, 'é')), { code: 1000, reason: 'é' })
+  t.throws(() => parseFrame(hex('827f 0020000000000000')), RangeError, 'a length beyond 2^53 - 1 cannot be held')
+})
+
+t.test('rsvFlags numbers RSV bits as the Autobahn testsuite does', async (t) => {
+  t.same(rsvFlags(4), { rsv1: true, rsv2: false, rsv3: false })
+  t.same(rsvFlags(2), { rsv1: false, rsv2: true, rsv3: false })
+  t.same(rsvFlags(1), { rsv1: false, rsv2: false, rsv3: true })
+  t.equal(clientFrame(OP.TEXT, '', { ...rsvFlags(7), mask: false }).toString('hex'), 'f100')
+})
+
+t.test('computeAccept: the RFC 6455 §1.3 example', async (t) => {
+  t.equal(computeAccept('dGhlIHNhbXBsZSBub25jZQ=='), 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=')
 })
 
 t.test('seededRandom is deterministic, in [0, 1), and seed-dependent', async (t) => {

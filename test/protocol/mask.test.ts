@@ -5,7 +5,7 @@ import t from 'tap'
 import { applyMask, copyMasked, randomMaskKey } from '../../src/protocol/index.js'
 import { setMaskKernel } from '../../src/protocol/mask.js'
 import { xorMask } from '../helpers/frames.js'
-import { randomBytes, seededRandom } from '../helpers/chunkings.js'
+import { randomBytes, seededRandom } from '../helpers/seeded-random.js'
 
 const random = seededRandom(0x5eed)
 const MASKS = [Buffer.from([0x37, 0xfa, 0x21, 0x3d]), Buffer.from([0xff, 0xff, 0xff, 0xff]), Buffer.from([1, 0, 0, 0]), Buffer.from([0, 0, 0, 0x80])]

@@ -1,8 +1,10 @@
 // WebSocketProtocol in the client role: it reads unmasked frames, fails on masked ones, and
 // masks every frame it writes with the key its maskKeySource gives.
 import t from 'tap'
-import { OP, clientFrame, closeBody, decodeFrame, hex, serverFrame, xorMask, ev, failure, utf8Text } from '../helpers/frames.js'
-import { randomBytes, seededRandom, checkAllChunkings, countingMaskSource, createProtocol, recorder, runChunks } from '../helpers/chunkings.js'
+import { OP, clientFrame, closeBody, decodeFrame, hex, serverFrame, xorMask } from '../helpers/frames.js'
+import { ev, failure, checkAllChunkings, countingMaskSource, createProtocol, recorder, runChunks } from '../helpers/protocol-recorder.js'
+import { utf8Text } from '../helpers/payloads.js'
+import { randomBytes, seededRandom } from '../helpers/seeded-random.js'
 import { ProtocolErrorCode as E, WebSocketProtocol } from '../../src/protocol/index.js'
 
 const client = { role: 'client' as const }

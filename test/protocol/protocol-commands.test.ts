@@ -1,7 +1,7 @@
 // WebSocketProtocol commands (send, ping, pong, close, fail, receiveEnd) and the state rules
 // around them: bytes out, events out, and the synchronous errors for caller misuse.
 import t from 'tap'
-import { createProtocol, feed, runChunks } from '../helpers/chunkings.js'
+import { createProtocol, feed, runChunks } from '../helpers/protocol-recorder.js'
 import { OP, clientFrame, closeBody, decodeFrame, hex } from '../helpers/frames.js'
 import {
   CloseCode,

@@ -5,7 +5,8 @@
  */
 import t from 'tap'
 import { ProtocolEvent } from '../../src/protocol/index.js'
-import { chunkings, createProtocol } from '../helpers/chunkings.js'
+import { chunkings } from '../helpers/chunkings.js'
+import { createProtocol } from '../helpers/protocol-recorder.js'
 import { OP, clientFrame, closeBody } from '../helpers/frames.js'
 
 const input = Buffer.concat([

@@ -3,8 +3,10 @@
 // fragments. Each case feeds the input one byte at a time and asserts the exact byte at
 // which the connection fails.
 import t from 'tap'
-import { OP, clientFrame, closeBody, frameHeader, failFastLength } from '../helpers/frames.js'
-import { randomBytes, seededRandom, createProtocol, feed, type Run } from '../helpers/chunkings.js'
+import { OP, clientFrame, closeBody, frameHeader } from '../helpers/frames.js'
+import { failFastLength } from '../helpers/utf8-reference.js'
+import { randomBytes, seededRandom } from '../helpers/seeded-random.js'
+import { createProtocol, feed, type Run } from '../helpers/protocol-recorder.js'
 import { ProtocolErrorCode as E } from '../../src/protocol/index.js'
 
 /** Feeds one chunk and pulls every event it completes. */

@@ -4,8 +4,10 @@
 // chunking agrees.
 import t from 'tap'
 import { isDeepStrictEqual } from 'node:util'
-import { OP, clientFrame, closeBody, serverFrame, ev, type Entry, type Expected } from '../helpers/frames.js'
-import { chunkings, randomBytes, randomInt, seededRandom, createProtocol, feed, shape } from '../helpers/chunkings.js'
+import { OP, clientFrame, closeBody, serverFrame } from '../helpers/frames.js'
+import { ev, type Entry, type Expected, createProtocol, feed, shape } from '../helpers/protocol-recorder.js'
+import { chunkings } from '../helpers/chunkings.js'
+import { randomBytes, randomInt, seededRandom } from '../helpers/seeded-random.js'
 import { ProtocolErrorCode } from '../../src/protocol/index.js'
 
 const CODES = new Set<string>(Object.values(ProtocolErrorCode))

@@ -2,8 +2,11 @@
 // events and written frames out. Every fixture runs whole, byte by byte, split at every
 // offset and in seeded random chunkings (see test/helpers/chunkings.ts); all must agree.
 import t from 'tap'
-import { OP, clientFrame, closeBody, frame, frameHeader, hex, serverFrame, ev, failure, utf8Text, type Expected } from '../helpers/frames.js'
-import { randomBytes, seededRandom, type ChunkingOptions, checkAllChunkings, feed, runChunks, type Run } from '../helpers/chunkings.js'
+import { OP, clientFrame, closeBody, buildFrame, frameHeader, hex, serverFrame } from '../helpers/frames.js'
+import { ev, failure, type Expected, checkAllChunkings, feed, runChunks, type Run } from '../helpers/protocol-recorder.js'
+import { utf8Text } from '../helpers/payloads.js'
+import { randomBytes, seededRandom } from '../helpers/seeded-random.js'
+import type { ChunkingOptions } from '../helpers/chunkings.js'
 import { ProtocolErrorCode as E } from '../../src/protocol/index.js'
 
 /** Feeds one chunk and pulls every event it completes. */
@@ -357,7 +360,7 @@ for (const fixture of fixtures) {
       for (const chunks of [[fixture.input, trailer], [Buffer.concat([fixture.input, trailer])]]) {
         const run = runChunks(options, chunks)
         t.same(run.timeline, whole.timeline, 'nothing more is emitted for input after the end')
-        t.doesNotThrow(() => feedOne(run, frame({ opcode: 0xf })), 'later input is discarded')
+        t.doesNotThrow(() => feedOne(run, buildFrame({ opcode: 0xf })), 'later input is discarded')
         t.equal(run.timeline.length, whole.timeline.length)
       }
     }

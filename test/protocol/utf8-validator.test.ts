@@ -5,8 +5,9 @@ import t from 'tap'
 import { isUtf8 } from 'node:buffer'
 import { isDeepStrictEqual } from 'node:util'
 import { Utf8Validator, isValidUtf8 } from '../../src/protocol/index.js'
-import { hex, isViablePrefix } from '../helpers/frames.js'
-import { randomBytes, seededRandom } from '../helpers/chunkings.js'
+import { hex } from '../helpers/frames.js'
+import { isViablePrefix } from '../helpers/utf8-reference.js'
+import { randomBytes, seededRandom } from '../helpers/seeded-random.js'
 
 const corpus: Array<[string, Buffer]> = [
   ['empty', Buffer.alloc(0)],

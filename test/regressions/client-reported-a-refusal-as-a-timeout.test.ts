@@ -6,9 +6,10 @@
 import net from 'node:net'
 import t from 'tap'
 import { WebSocketHandshakeError, connect } from '../../src/index.js'
+import type { Teardown } from '../helpers/teardown.js'
 
 /** A server that answers every request with `response` and keeps the connection open. */
-async function refusingServer (t: { teardown: (fn: () => unknown) => void }, response: string): Promise<number> {
+async function refusingServer (t: Teardown, response: string): Promise<number> {
   const sockets = new Set<net.Socket>()
   const server = net.createServer((socket) => {
     sockets.add(socket)

@@ -5,7 +5,8 @@
  */
 import t from 'tap'
 import type { WebSocket } from '../../src/index.js'
-import { buildApp, closeEvent, deferred, openWs } from '../helpers/app.js'
+import { buildApp, closeEvent, openWs } from '../helpers/app.js'
+import { deferred, turn } from '../helpers/wait.js'
 
 const CLOSE_TIMEOUT = 5000
 
@@ -46,7 +47,7 @@ t.test('app.close() with paused sockets finishes without waiting out closeTimeou
   })
   const clients = await Promise.all(Array.from({ length: 5 }, async () => await openWs(t, `${wsUrl}/paused`)))
   for (const client of clients) client.send('never read by the app')
-  while (opened < 5) await new Promise((resolve) => setImmediate(resolve))
+  while (opened < 5) await turn()
   const started = Date.now()
   await app.close()
   const elapsed = Date.now() - started

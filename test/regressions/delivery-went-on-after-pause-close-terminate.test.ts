@@ -10,8 +10,9 @@ import t from 'tap'
 import Fastify from 'fastify'
 import websocket, { type WebSocket } from '../../src/index.js'
 import { EVENTS, EventLog, deferred, sleep, until } from '../helpers/wait.js'
+import type { Teardown } from '../helpers/teardown.js'
 
-async function build (t: { teardown: (fn: () => unknown) => void }, onMessage: (socket: WebSocket, data: Buffer) => void) {
+async function build (t: Teardown, onMessage: (socket: WebSocket, data: Buffer) => void) {
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(websocket, { closeTimeout: 200 })

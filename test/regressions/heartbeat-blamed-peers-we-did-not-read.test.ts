@@ -7,8 +7,10 @@
 import net from 'node:net'
 import t from 'tap'
 import type { WebSocket } from '../../src/index.js'
-import { buildApp, closeEvent, deferred, nextMessage, openWs, sleep } from '../helpers/app.js'
-import { OP, RawClient, buildFrame } from '../helpers/raw-client.js'
+import { buildApp, closeEvent, nextMessage, openWs } from '../helpers/app.js'
+import { deferred, sleep } from '../helpers/wait.js'
+import { OP, buildFrame } from '../helpers/frames.js'
+import { RawClient } from '../helpers/raw-client.js'
 
 const FAST = { pingInterval: 100, pongTimeout: 100 }
 

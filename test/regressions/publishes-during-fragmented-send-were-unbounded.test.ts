@@ -8,10 +8,11 @@ import t from 'tap'
 import Fastify from 'fastify'
 import websocket, { type BackpressurePolicy, type WebSocket } from '../../src/index.js'
 import { EVENTS, EventLog, deferred } from '../helpers/wait.js'
+import type { Teardown } from '../helpers/teardown.js'
 
 const KiB = 1024
 
-async function build (t: { teardown: (fn: () => unknown) => void }, backpressurePolicy: BackpressurePolicy) {
+async function build (t: Teardown, backpressurePolicy: BackpressurePolicy) {
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(websocket, { maxBufferedAmount: 64 * KiB, backpressurePolicy, closeTimeout: 200 })

@@ -7,8 +7,10 @@
 import http from 'node:http'
 import type net from 'node:net'
 import t from 'tap'
-import { buildApp, sleep } from '../helpers/app.js'
-import { OP, RawClient, buildFrame } from '../helpers/raw-client.js'
+import { buildApp } from '../helpers/app.js'
+import { sleep } from '../helpers/wait.js'
+import { OP, buildFrame } from '../helpers/frames.js'
+import { RawClient } from '../helpers/raw-client.js'
 
 t.test('a 4 MiB high-water mark: 1.5 MiB of unread replies, then every echo arrives', async (t) => {
   const { port } = await buildApp(t, {

@@ -1,7 +1,9 @@
-// Regression: an empty control frame (ping, pong or close with no payload) whose header was the
-// last thing in the received bytes made ChunkQueue.take(0) read `subarray` of a chunk that
-// was no longer there, so `receive` threw a TypeError instead of answering. A client's
-// `close()` with no code is exactly such a frame, so this broke the common closing handshake.
+/**
+ * Regression: an empty control frame (ping, pong or close with no payload) whose header was the
+ * last thing in the received bytes made ChunkQueue.take(0) read `subarray` of a chunk that
+ * was no longer there, so `receive` threw a TypeError instead of answering. A client's
+ * `close()` with no code is exactly such a frame, so this broke the common closing handshake.
+ */
 import t from 'tap'
 import { ChunkQueue, ProtocolEvent, WebSocketProtocol, type FrameOutput } from '../../src/protocol/index.js'
 import { OP, clientFrame, serverFrame } from '../helpers/frames.js'
