@@ -16,7 +16,7 @@ import {
   zlibDeflateWindowBits
 } from '../../src/compression/index.js'
 import { WebSocketStateError } from '../../src/protocol/index.js'
-import { randomBytes, seededRandom } from '../helpers/chunkings.js'
+import { randomBytes, seededRandom } from '../helpers/seeded-random.js'
 import { decodeDeflate } from '../helpers/deflate-decoder.js'
 import { DEFLATE_DEFAULTS, TAIL, deflateAll, deflater, inflateAll, inflater, jsonMessage, peerInflate } from '../helpers/deflate.js'
 

@@ -5,7 +5,7 @@ import zlib from 'node:zlib'
 import t from 'tap'
 import { MessageInflater, PENDING, ZlibConcurrencyLimiter, maxCompressedPayloadSize } from '../../src/compression/index.js'
 import { WebSocketProtocolError, WebSocketStateError } from '../../src/protocol/index.js'
-import { randomBytes, seededRandom } from '../helpers/chunkings.js'
+import { randomBytes, seededRandom } from '../helpers/seeded-random.js'
 import { inflateAll, inflateOnce, inflater, jsonMessage, peerDeflate } from '../helpers/deflate.js'
 
 const SYNC = { syncMaxInputBytes: 1 << 30, syncMaxOutputBytes: 1 << 30 }

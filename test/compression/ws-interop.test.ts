@@ -24,9 +24,11 @@ import {
   validatePerMessageDeflateResponse,
   WebSocketProtocolError
 } from '../../src/protocol/index.js'
-import { OP, RawClient, buildFrame, parseFrame, withTimeout } from '../helpers/raw-client.js'
+import { OP, buildFrame, parseFrame } from '../helpers/frames.js'
+import { RawClient } from '../helpers/raw-client.js'
+import { withTimeout } from '../helpers/wait.js'
 import { jsonMessage } from '../helpers/deflate.js'
-import { randomBytes, seededRandom } from '../helpers/chunkings.js'
+import { randomBytes, seededRandom } from '../helpers/seeded-random.js'
 
 const limiter = new ZlibConcurrencyLimiter(4)
 

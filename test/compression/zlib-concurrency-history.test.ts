@@ -1,7 +1,7 @@
 // ZlibConcurrencyLimiter (bound, FIFO, release once) and HistoryWindow (the last N bytes).
 import t from 'tap'
 import { HistoryWindow, ZlibConcurrencyLimiter } from '../../src/compression/index.js'
-import { randomBytes, randomInt, seededRandom } from '../helpers/chunkings.js'
+import { randomBytes, randomInt, seededRandom } from '../helpers/seeded-random.js'
 
 t.test('limiter: validates its limit', async (t) => {
   for (const bad of [0, -1, 1.5, NaN]) t.throws(() => new ZlibConcurrencyLimiter(bad), RangeError)

@@ -10,7 +10,9 @@ import { ZlibConcurrencyLimiter, resolvePerMessageDeflate, type PerMessageDeflat
 import { createDuplexPair, createWebSocket, connectionOf, type WebSocketOptions } from '../../src/connection/index.js'
 import { PublishedMessage } from '../../src/connection/published-message.js'
 import { negotiatePerMessageDeflate } from '../../src/protocol/index.js'
-import { EVENTS, EventLog, OP, ByteSink, masked, openRaw, sleep, until, type ParsedFrame } from '../helpers/wait.js'
+import { EVENTS, EventLog, sleep, until } from '../helpers/wait.js'
+import { OP, clientFrame, type ParsedFrame } from '../helpers/frames.js'
+import { ByteSink, openRaw } from '../helpers/pair.js'
 
 const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff])
 const RSV1 = 0x40
@@ -30,7 +32,7 @@ function deflateMessage (data: Buffer | string): Buffer {
 
 /** A client's compressed frame: RSV1 on the first frame (RFC 7692 §6). */
 function compressedFrame (opcode: number, data: Buffer | string, fin = true): Buffer {
-  const frame = masked(opcode, deflateMessage(data), fin)
+  const frame = clientFrame(opcode, deflateMessage(data), { fin: fin })
   frame[0] |= RSV1
   return frame
 }
@@ -70,7 +72,7 @@ t.test('what goes out compressed: whole messages from the threshold up, never fr
   socket.send(big.slice(2000))
   const frames = await received.waitFrames(5)
   const peer = new PeerInflater()
-  t.same(frames.map((f: ParsedFrame) => [f.opcode, (f.rsv & RSV1) !== 0, f.fin]), [
+  t.same(frames.map((f: ParsedFrame) => [f.opcode, f.rsv1, f.fin]), [
     [OP.TEXT, false, true],
     [OP.TEXT, true, true],
     [OP.TEXT, false, true],
@@ -120,7 +122,7 @@ t.test('order on the wire while the thread pool compresses: data, then what was 
   t.equal(socket.readyState, socket.CLOSING)
   t.equal(socket.send('too late'), false, 'nothing is accepted after close()')
   const frames = await received.waitFrames(5, 10_000)
-  t.same(frames.map((f) => [f.opcode, (f.rsv & RSV1) !== 0]), [
+  t.same(frames.map((f) => [f.opcode, f.rsv1]), [
     [OP.PING, false],
     [OP.TEXT, true],
     [OP.TEXT, false],
@@ -153,8 +155,8 @@ t.test('inflating: small messages at once, large ones in the thread pool, and ev
   peer.write(Buffer.concat([
     compressedFrame(OP.TEXT, 'hello, compressed'),
     compressedFrame(OP.BINARY, large),
-    masked(OP.TEXT, 'plain after'),
-    masked(OP.PING, 'p'),
+    clientFrame(OP.TEXT, 'plain after'),
+    clientFrame(OP.PING, 'p'),
     compressedFrame(OP.TEXT, 'small again')
   ]))
   await log.nth('message', 4, 10_000)
@@ -172,9 +174,9 @@ t.test('a compressed message fragmented over several frames, RSV1 on the first o
   const { socket, peer } = openRaw(t, { perMessageDeflate: negotiated() })
   const log = new EventLog(socket, EVENTS)
   const compressed = deflateMessage(json(5000))
-  const first = masked(OP.TEXT, compressed.subarray(0, 100), false)
+  const first = clientFrame(OP.TEXT, compressed.subarray(0, 100), { fin: false })
   first[0] |= RSV1
-  peer.write(Buffer.concat([first, masked(OP.CONT, compressed.subarray(100, 300), false), masked(OP.CONT, compressed.subarray(300))]))
+  peer.write(Buffer.concat([first, clientFrame(OP.CONT, compressed.subarray(100, 300), { fin: false }), clientFrame(OP.CONT, compressed.subarray(300))]))
   const [data] = await log.nth('message') as [Buffer]
   t.equal(data.toString(), json(5000))
 })
@@ -191,7 +193,7 @@ async function failure (t: Test, input: Buffer, options: WebSocketOptions = {}):
 }
 
 t.test('corrupt compressed data: 1007', async (t) => {
-  const garbage = masked(OP.TEXT, Buffer.from('this is not deflate data at all, just bytes 0123456789'))
+  const garbage = clientFrame(OP.TEXT, Buffer.from('this is not deflate data at all, just bytes 0123456789'))
   garbage[0] |= RSV1
   t.match(await failure(t, garbage), { code: 'WS_ERR_INVALID_COMPRESSED_DATA', closeCode: 1007 })
 })
@@ -208,10 +210,10 @@ t.test('invalid UTF-8 in a compressed text message: 1007', async (t) => {
 })
 
 t.test('RSV1 on a continuation or a control frame: 1002', async (t) => {
-  const continuation = masked(OP.CONT, 'x')
+  const continuation = clientFrame(OP.CONT, 'x')
   continuation[0] |= RSV1
-  t.match(await failure(t, Buffer.concat([masked(OP.TEXT, 'a', false), continuation])), { code: 'WS_ERR_UNEXPECTED_RSV_1', closeCode: 1002 })
-  const ping = masked(OP.PING, 'x')
+  t.match(await failure(t, Buffer.concat([clientFrame(OP.TEXT, 'a', { fin: false }), continuation])), { code: 'WS_ERR_UNEXPECTED_RSV_1', closeCode: 1002 })
+  const ping = clientFrame(OP.PING, 'x')
   ping[0] |= RSV1
   t.match(await failure(t, ping), { code: 'WS_ERR_UNEXPECTED_RSV_1', closeCode: 1002 })
 })
@@ -222,7 +224,7 @@ t.test('RSV1 without the extension negotiated: 1002', async (t) => {
 })
 
 t.test('a compressed message over maxMessageSize on the wire is refused from its length, before inflating', async (t) => {
-  const frame = masked(OP.BINARY, Buffer.alloc(3000))
+  const frame = clientFrame(OP.BINARY, Buffer.alloc(3000))
   frame[0] |= RSV1
   t.match(await failure(t, frame, { maxMessageSize: 1000 }), { code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', closeCode: 1009 })
 })
@@ -256,7 +258,7 @@ t.test('publish compresses once for every subscriber that shares settings withou
   for (const { socket } of sockets) t.equal(connectionOf(socket).sendPublished(message), true)
   t.equal(message.shared().compressions, 1, 'one compression for five sockets')
   const frames = await Promise.all(sockets.map(async ({ received }) => (await received.waitFrames(1))[0]))
-  t.ok(frames.every((f) => (f.rsv & RSV1) !== 0 && f.payload.equals(frames[0].payload)), 'the same compressed frame for all')
+  t.ok(frames.every((f) => f.rsv1 && f.payload.equals(frames[0].payload)), 'the same compressed frame for all')
   t.equal(zlib.inflateRawSync(Buffer.concat([frames[0].payload, TAIL]), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).toString(), payload.toString())
 })
 

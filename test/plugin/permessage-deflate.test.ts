@@ -8,9 +8,10 @@ import t, { type Test } from 'tap'
 import Fastify from 'fastify'
 import WsClient from 'ws'
 import websocket, { connect, type WebSocket } from '../../src/index.js'
-import { buildApp, deferred, nextMessage, openWs } from '../helpers/app.js'
+import { buildApp, nextMessage, openWs } from '../helpers/app.js'
+import { deferred } from '../helpers/wait.js'
 import { RawClient, handshakeRequest } from '../helpers/raw-client.js'
-import { startRawServer } from '../helpers/conformance.js'
+import { startRawServer } from '../helpers/raw-server.js'
 
 /** Upgrades with `offer` as Sec-WebSocket-Extensions; returns the 101's answer and the socket's view. */
 async function negotiate (t: Test, plugin: object, offer: string | string[] | undefined, route: object | boolean = true) {
@@ -130,9 +131,9 @@ t.test('our client fails the handshake on an extension answer it did not ask for
     ['permessage-deflate; client_max_window_bits', {}, /client_max_window_bits must be an integer/]
   ]
   for (const [answer, option, reason] of answers) {
-    const { url } = await startRawServer(t, (connection) => {
+    const { url } = await startRawServer(t, { onConnection: (connection) => {
       void connection.request().then(() => connection.write(connection.switching([`Sec-WebSocket-Extensions: ${answer}`])))
-    })
+    } })
     const error = await connect(url, option === undefined ? {} : { perMessageDeflate: option }).catch((e: unknown) => e)
     t.match(error, { name: 'WebSocketHandshakeError', message: reason }, `${answer} to ${JSON.stringify(option)}`)
   }

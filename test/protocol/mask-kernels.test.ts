@@ -8,7 +8,7 @@ import { applyMask, copyMasked, setMaskKernel, LARGE_KERNEL_MIN_SIZE } from '../
 import { maskBytesIntoJs, maskBytesJs, maskWordsJs } from '../../src/protocol/mask-js.js'
 import { WasmSimdMasker, createWasmSimdMasker } from '../../src/protocol/mask-wasm.js'
 import { xorMask } from '../helpers/frames.js'
-import { randomBytes, randomInt, seededRandom } from '../helpers/chunkings.js'
+import { randomBytes, randomInt, seededRandom } from '../helpers/seeded-random.js'
 
 const GUARD = 0xa5
 const MAX_BYTE_OFFSET = 15

@@ -80,10 +80,10 @@ t.test('an async handler that waits longer than pingInterval + pongTimeout befor
  * A raw client that opens /big, where each message asks for that many replies of `size` bytes;
  * resolves with the client and the server's socket.
  */
-async function openBigReplies (t: Parameters<typeof buildApp>[0], size: number) {
+async function openBigReplies (t: Parameters<typeof buildApp>[0], size: number, heartbeat = FAST) {
   const server = deferred<WebSocket>()
   const { port } = await buildApp(t, {
-    plugin: FAST,
+    plugin: heartbeat,
     setup (app) {
       app.get('/big', { websocket: true }, (socket) => {
         server.resolve(socket)
@@ -101,17 +101,19 @@ async function openBigReplies (t: Parameters<typeof buildApp>[0], size: number) 
 t.test('behind a write backlog, a peer that reads slowly is alive', async (t) => {
   const size = 256 * 1024
   const count = 24 // 6 MiB of replies: far more than the kernel buffers hold
-  const { client } = await openBigReplies(t, size)
+  // pingInterval + pongTimeout = 900 ms against pauses of 100 ms: a wide margin, so timers
+  // delayed by a loaded machine cannot stretch a pause past it.
+  const { client } = await openBigReplies(t, size, { pingInterval: 450, pongTimeout: 450 })
   t.teardown(() => client.destroy())
   const socket = client.socket as net.Socket
   client.write(buildFrame({ opcode: OP.TEXT, payload: String(count) }))
-  // Read in bursts: 150 ms paused, 30 ms flowing. Each pause is shorter than pingInterval +
-  // pongTimeout, so the server sees its backlog shrink often enough.
+  // Read in bursts: 100 ms paused, 30 ms flowing. Each pause is far shorter than
+  // pingInterval + pongTimeout, so the server sees its backlog shrink often enough.
   let done = false
   const bursts = (async () => {
     while (!done) {
       socket.pause()
-      await sleep(150)
+      await sleep(100)
       socket.resume()
       await sleep(30)
     }
