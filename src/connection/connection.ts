@@ -7,10 +7,12 @@ import {
   WebSocketProtocol,
   WebSocketProtocolError,
   WebSocketStateError,
-  encodeClosePayload
+  encodeClosePayload,
+  truncateCloseReason
 } from '../protocol/index.js'
 import { ConnectionCompression, type CompressionHost } from './connection-compression.js'
 import { channels, type CloseInitiator } from './diagnostics.js'
+import { InvalidMessageError, type MessageCodec } from './message-codec.js'
 import type { PublishedMessage } from './published-message.js'
 import { PauseReason, ReadFlow } from './read-flow.js'
 import { ReadyState } from './ready-state.js'
@@ -127,6 +129,11 @@ export class Connection implements FlushObserver, CompressionHost {
     if (stream.destroyed) process.nextTick(closeIfDestroyed, this)
   }
 
+  /** The route's typed-message codec, if it has one. */
+  get codec (): MessageCodec | undefined {
+    return this.options.messageCodec
+  }
+
   /** Bytes accepted by `send` but not yet handed to the operating system. */
   get bufferedAmount (): number {
     const queued = this.compression === null ? 0 : this.compression.queuedBytes
@@ -211,7 +218,23 @@ export class Connection implements FlushObserver, CompressionHost {
       counters.bytesIn += data.length
     }
     if (channels.messageReceived.hasSubscribers) channels.messageReceived.publish({ socket: this.socket, size: data.length, binary: isBinary, compressed })
-    this.socket.emit('message', data, isBinary)
+    const codec = this.options.messageCodec
+    if (codec === undefined) {
+      this.socket.emit('message', data, isBinary)
+      return
+    }
+    const value = codec.decode(data, isBinary)
+    if (!(value instanceof InvalidMessageError)) {
+      this.socket.emit('message', value as Buffer, isBinary)
+      return
+    }
+    if (codec.onInvalid === 'event') {
+      this.socket.emit('invalid', value, data, isBinary)
+      return
+    }
+    // RFC 6455 §7.4.1: 1007, data inconsistent with the message's type (or 1003, a type the
+    // route does not accept); the reason says where, never more.
+    this.close(value.closeCode, truncateCloseReason(value.message))
   }
 
   /** The peer broke the protocol (the failing close frame is out): report it once. */

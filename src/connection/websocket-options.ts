@@ -1,5 +1,6 @@
 /** Options, events and callback types of the WebSocket class. */
 import type { NegotiatedDeflate } from './connection-compression.js'
+import type { InvalidMessageError, MessageCodec } from './message-codec.js'
 import type { HeartbeatScheduler } from './heartbeat.js'
 import type { TopicRegistry } from './topics.js'
 import type { TrafficCounters } from './traffic-counters.js'
@@ -78,14 +79,25 @@ export interface WebSocketOptions {
   counters?: TrafficCounters
   /** The route's URL pattern, for diagnostics. */
   route?: string
+  /** Typed messages: how incoming data is decoded and `sendJSON` serialised (see MessageCodec). */
+  messageCodec?: MessageCodec
 }
 
 export type BackpressurePolicy = 'close' | 'drop'
 
 export const DEFAULT_CLOSE_TIMEOUT = 5000
 
-export interface WebSocketEvents {
-  message: [data: Buffer, isBinary: boolean]
+/**
+ * The events of a socket whose messages are `Incoming` (a Buffer, unless the route decodes
+ * them with a `messageSchema`).
+ */
+export interface WebSocketEvents<Incoming = Buffer> {
+  message: [data: Incoming, isBinary: boolean]
+  /**
+   * A message that broke the route's contract (`messageSchema`), on routes that handle them
+   * (`onInvalidMessage: 'event'`); the connection stays open.
+   */
+  invalid: [error: InvalidMessageError, data: Buffer, isBinary: boolean]
   /** The outgoing queue emptied after a send returned false. */
   drain: []
   close: [code: number, reason: Buffer]

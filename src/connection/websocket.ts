@@ -13,7 +13,7 @@ export { DEFAULT_CLOSE_TIMEOUT } from './websocket-options.js'
 export type { WebSocketSendOptions, SendCallback, WebSocketOptions, BackpressurePolicy, WebSocketEvents } from './websocket-options.js'
 
 let construct: (stream: Duplex, options: WebSocketOptions) => WebSocket
-let connectionOfSocket: (socket: WebSocket) => Connection
+let connectionOfSocket: (socket: WebSocket<any, any>) => Connection
 
 /**
  * A WebSocket connection, with the `ws` API: `message`, `close`, `error`, `ping`, `pong` and
@@ -21,7 +21,7 @@ let connectionOfSocket: (socket: WebSocket) => Connection
  * The plugin hands one to each websocket route handler; `connect()` and `app.injectWS()` return
  * client ones. This class shows only the documented API: the machinery lives in `Connection`.
  */
-export class WebSocket extends EventEmitter<WebSocketEvents> {
+export class WebSocket<Incoming = Buffer, Outgoing = unknown> extends EventEmitter<WebSocketEvents<Incoming>> {
   static readonly CONNECTING = ReadyState.CONNECTING
   static readonly OPEN = ReadyState.OPEN
   static readonly CLOSING = ReadyState.CLOSING
@@ -86,6 +86,22 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     if (typeof data === 'string') return this.#connection.send(data, options?.binary ?? false, fin, callback, compress)
     const { payload, binary } = toPayload(data, options?.binary)
     return this.#connection.send(payload, binary, fin, callback, compress)
+  }
+
+  /**
+   * Sends `value` as a JSON text message: serialised by the route's compiled `sendSchema`
+   * (Fastify's serializer compiler, as for replies) when it has one, else `JSON.stringify`.
+   * Same return value and callback as `send`.
+   */
+  sendJSON (value: Outgoing, options?: Pick<WebSocketSendOptions, 'compress'> | SendCallback, callback?: SendCallback): boolean {
+    if (typeof options === 'function') {
+      callback = options
+      options = undefined
+    }
+    const codec = this.#connection.codec
+    const text = codec === undefined ? JSON.stringify(value) : codec.serialize(value)
+    if (typeof text !== 'string') throw new TypeError('sendJSON: the value has no JSON form (undefined, a function or a symbol)')
+    return this.#connection.send(text, false, true, callback, options?.compress ?? true)
   }
 
   /**
@@ -169,11 +185,11 @@ export function createWebSocket (stream: Duplex, options: WebSocketOptions = {})
 }
 
 /** Internal: the machinery behind a socket (publish, iteration, the plugin's handler runner). */
-export function connectionOf (socket: WebSocket): Connection {
+export function connectionOf (socket: WebSocket<any, any>): Connection {
   return connectionOfSocket(socket)
 }
 
 /** Internal: the handler is ready; held events are delivered (see `holdEvents`). */
-export function releaseEvents (socket: WebSocket): void {
+export function releaseEvents (socket: WebSocket<any, any>): void {
   connectionOfSocket(socket).release()
 }

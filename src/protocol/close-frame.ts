@@ -55,3 +55,14 @@ export function encodeClosePayload (code: number | undefined, reason: string | B
   else reason.copy(body, 2)
   return body
 }
+
+/**
+ * `reason` cut to what fits in a close frame (123 bytes of UTF-8, RFC 6455 §5.5.1), never in
+ * the middle of a character.
+ */
+export function truncateCloseReason (reason: string): string {
+  if (Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES) return reason
+  let cut = reason.slice(0, MAX_CLOSE_REASON_BYTES)
+  while (Buffer.byteLength(cut) > MAX_CLOSE_REASON_BYTES) cut = cut.slice(0, -1)
+  return cut
+}

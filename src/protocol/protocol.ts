@@ -1,5 +1,5 @@
 import { CloseCode, MAX_CONTROL_PAYLOAD, Opcode } from './constants.js'
-import { encodeClosePayload, parseClosePayload } from './close-frame.js'
+import { encodeClosePayload, parseClosePayload, truncateCloseReason } from './close-frame.js'
 import { WebSocketProtocolError, WebSocketStateError } from './errors.js'
 import { FrameParser, type FrameSink } from './frame-parser.js'
 import { encodeFrame } from './frame-serializer.js'
@@ -290,7 +290,7 @@ export class WebSocketProtocol implements FrameSink {
     this.stateValue = 'failed'
     this.parser.stop()
     this.dropDeferred()
-    if (mustSendClose) this.writeFrame(Opcode.Close, encodeClosePayload(error.closeCode, truncateReason(error.message)), true)
+    if (mustSendClose) this.writeFrame(Opcode.Close, encodeClosePayload(error.closeCode, truncateCloseReason(error.message)), true)
   }
 
   // FrameSink: called by the parser inside `next()`. True means "an event is ready".
@@ -390,9 +390,4 @@ function assertControlPayload (data: Buffer): void {
   if (data.length > MAX_CONTROL_PAYLOAD) {
     throw new RangeError(`control frame payload is ${data.length} bytes; at most ${MAX_CONTROL_PAYLOAD} allowed`)
   }
-}
-
-/** Close reasons are limited to 123 bytes (§5.5.1); our error messages are ASCII. */
-function truncateReason (message: string): string {
-  return message.length > 123 ? message.slice(0, 123) : message
 }
