@@ -24,8 +24,8 @@ type ValidationFunction = ((data: unknown) => unknown) & { errors?: unknown }
  * each schema is compiled once per route.
  */
 export function buildMessageCodec (route: TypedMessageRoute, request: FastifyRequest, reply: FastifyReply): MessageCodec {
-  const validate = route.messageSchema === undefined ? undefined : request.compileValidationSchema(route.messageSchema) as ValidationFunction
-  const serializer = route.sendSchema === undefined ? undefined : reply.compileSerializationSchema(route.sendSchema, '200') as (value: unknown) => string
+  const validate = route.messageSchema === undefined ? undefined : request.compileValidationSchema(route.messageSchema as Record<string, unknown>) as ValidationFunction
+  const serializer = route.sendSchema === undefined ? undefined : reply.compileSerializationSchema(route.sendSchema as Record<string, unknown>, '200') as (value: unknown) => string
   const { allowBinaryMessages } = route
   return {
     onInvalid: route.onInvalidMessage,
