@@ -20,6 +20,15 @@ export function createUpgradeListener (fastify: FastifyInstance, state: PluginSt
       state.handshakeTimeouts.stop(socket)
       return
     }
+    // Another 'upgrade' listener ran first and answered (it took the socket, ended it, or
+    // gave it a response of its own): the socket is not ours to answer. Assigning a second
+    // response would throw ERR_HTTP_SOCKET_ASSIGNED out of the server's event, an uncaught
+    // exception; @fastify/websocket logs this and carries on, and so do we.
+    if (isTakenByAnotherListener(socket)) {
+      fastify.log.warn({ url: request.url }, 'websocket upgrade skipped: another upgrade listener already answered this request')
+      state.handshakeTimeouts.stop(socket)
+      return
+    }
     // Runs until the upgrade is answered (a keep-alive connection may not have a clock yet).
     state.handshakeTimeouts.start(socket)
 
@@ -38,10 +47,15 @@ export function createUpgradeListener (fastify: FastifyInstance, state: PluginSt
       return
     }
 
-    state.upgrades.set(request, { socket, head })
     const response = new ServerResponse(request)
     response.shouldKeepAlive = false
-    response.assignSocket(socket as Socket)
+    try {
+      response.assignSocket(socket as Socket)
+    } catch (error) {
+      fastify.log.warn({ err: error, url: request.url }, 'websocket upgrade failed')
+      return
+    }
+    state.upgrades.set(request, { socket, head })
     // A refused upgrade (hook reply, 404, bad handshake) ends here: close the socket. Node's
     // HTTP server ends the socket after a `Connection: close` response itself, but this
     // response is ours, not the server's: without the `end()` the socket never finishes,
@@ -53,6 +67,11 @@ export function createUpgradeListener (fastify: FastifyInstance, state: PluginSt
     })
     fastify.routing(request, response)
   }
+}
+
+/** Whether an earlier 'upgrade' listener has already answered on, or taken, this socket. */
+function isTakenByAnotherListener (socket: Duplex): boolean {
+  return socket.destroyed || socket.writableEnded || (socket as Duplex & { _httpMessage?: unknown })._httpMessage != null
 }
 
 function destroyOnError (this: Duplex): void {
