@@ -5,6 +5,7 @@ import { ReadyState, createWebSocket, releaseEvents, type WebSocket } from '../c
 import { CloseCode, buildAcceptResponse, isHeaderValue, isToken, validateClientHandshake } from '../protocol/index.js'
 import { selectProtocol, type ResolvedConnectionOptions } from './options.js'
 import type { PendingUpgrade, PluginState } from './plugin-state.js'
+import { connectionOpened } from './connection-opened.js'
 
 /** The user's websocket handler, as the plugin calls it. */
 export type AnyWebSocketHandler = (this: FastifyInstance, socket: WebSocket, request: FastifyRequest) => unknown
@@ -72,12 +73,13 @@ export function acceptUpgrade (
     topics: state.topics,
     maxBufferedAmount: options.maxBufferedAmount,
     backpressurePolicy: options.backpressurePolicy,
+    autoPong: options.autoPong,
     onClosed: state.registry.remove,
     // The app's logger and the request id, not the request (or its child logger): a closure
     // over those would keep them alive for the connection's whole life.
     onUnhandledError: logUnhandled(fastify.log, request.id)
   })
-  state.registry.add(ws)
+  connectionOpened(fastify, state, ws, socket, request, reply)
   runHandler(fastify, state, ws, request, reply, handler)
   return undefined
 }

@@ -5,6 +5,8 @@ import type { ResolvedConnectionOptions, WebSocketErrorHandler } from './options
 import type { RouteMatcher } from './route-matcher.js'
 import type { HandshakeTimeouts } from './handshake-timeout.js'
 import type { HeartbeatScheduler, TopicRegistry } from '../connection/index.js'
+import type { UpgradeCheck } from './ws-options.js'
+import type { WebSocketServer } from './websocket-server.js'
 
 /** The raw socket and early bytes of an upgrade request while Fastify routes it. */
 export interface PendingUpgrade {
@@ -30,4 +32,8 @@ export interface PluginState {
    * undefined while they are accepted.
    */
   refusing: string | undefined
+  /** `app.websocketServer`. */
+  readonly server: WebSocketServer
+  /** `ws`'s `path` and `verifyClient` from @fastify/websocket's `options`, if any. */
+  readonly upgradeCheck: UpgradeCheck | undefined
 }
