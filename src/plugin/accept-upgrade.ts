@@ -54,8 +54,12 @@ export function acceptUpgrade (
   const { socket, head } = pending
   reply.hijack()
   reply.raw.detachSocket(socket as Socket)
-  // The client left while hooks ran: nothing to upgrade.
-  if (socket.destroyed) return undefined
+  // The client left while hooks ran (it is gone, or its FIN already arrived, as `ws` checks):
+  // nothing to upgrade. A half-closed socket would otherwise stay open with nobody to end it.
+  if (socket.destroyed || !socket.readable || !socket.writable) {
+    socket.destroy()
+    return undefined
+  }
 
   socket.write(accept)
   state.handshakeTimeouts.stop(socket)
