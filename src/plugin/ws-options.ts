@@ -48,6 +48,13 @@ export type VerifyClientSync = (info: VerifyClientInfo) => boolean
 export type VerifyClientAsync = (info: VerifyClientInfo, callback: VerifyClientCallback) => void
 
 /**
+ * Either form of `verifyClient`, as one function type so that TypeScript infers the
+ * parameters of an inline `(info) => ...` as well as of `(info, callback) => ...`. Which form
+ * it is is decided at run time by its declared parameters (`function.length`), as in `ws`.
+ */
+export type VerifyClient = (info: VerifyClientInfo, callback: VerifyClientCallback) => boolean | undefined | void | Promise<void>
+
+/**
  * @fastify/websocket's `options`: the `ws` server settings that have a meaning here. Keys that
  * have none are typed `never` and fail `register` with FST_WS_INVALID_OPTION (see MIGRATING.md).
  */
@@ -79,7 +86,7 @@ export interface WsServerOptions {
    * handshake checks, as `ws` runs it: `(info) => boolean` or `(info, callback)`. A refusal
    * is an HTTP response (401 by default) and the handler never runs.
    */
-  verifyClient?: VerifyClientSync | VerifyClientAsync
+  verifyClient?: VerifyClient
   /**
    * As in `ws`: upgrades to websocket routes whose path (without the query) is not exactly
    * this get 400. Routes are the better tool; a warning says so, as @fastify/websocket does.

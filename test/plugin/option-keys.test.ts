@@ -138,3 +138,13 @@ t.test('nearestName: typos are found, unrelated names are not', async (t) => {
   t.equal(nearestName('protocls', known), 'protocols')
   t.equal(nearestName('banana', known), undefined)
 })
+
+t.test('injectWS refuses an option it does not know instead of ignoring it', async (t) => {
+  const app = Fastify({ logger: false })
+  t.teardown(() => withTimeout(app.close(), 3000, 'app.close()'))
+  await app.register(websocket)
+  app.get('/ws', { websocket: true }, () => {})
+  const error = await app.injectWS('/ws', { remoteAddress: '10.0.0.1' } as never).catch((error: unknown) => error)
+  t.type(error, TypeError)
+  t.match(error, { message: /injectWS: unknown option "remoteAddress"/ })
+})
