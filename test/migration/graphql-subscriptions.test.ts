@@ -5,22 +5,14 @@
  * tests failed on both counts before).
  */
 import t from 'tap'
-import { output, passedTests, runMigrationApp } from './migration-app.js'
-
-const EXPECTED = [
-  'subscribes over graphql-transport-ws and receives published events',
-  'a browser-style client offering two subprotocols gets the first one',
-  'a client without the token is refused with 401 before the upgrade',
-  'a client that offers only the legacy subprotocol is closed with 4406',
-  'a message over maxPayload closes the connection with 1009'
-]
+import { output, runMigrationApp, summary } from './migration-app.js'
 
 for (const fixture of ['graphql-subscriptions.cjs', 'graphql-subscriptions.mjs']) {
   t.test(fixture, async (t) => {
     const { theirs, ours } = await runMigrationApp(t, fixture)
     t.equal(theirs.code, 0, 'the app\'s tests pass on @fastify/websocket', output(theirs))
-    t.same(passedTests(theirs), EXPECTED, 'every test ran there')
+    t.match(summary(theirs), { tests: 5, pass: 5, fail: 0, skipped: 0, todo: 0 }, 'all five ran there')
     t.equal(ours.code, 0, 'and with only the import changed', output(ours))
-    t.same(passedTests(ours), EXPECTED, 'every test ran here')
+    t.match(summary(ours), { tests: 5, pass: 5, fail: 0, skipped: 0, todo: 0 }, 'all five ran here')
   })
 }

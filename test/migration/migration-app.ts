@@ -59,9 +59,11 @@ export function output (result: RunResult): { code: number | null, signal: strin
   return { code: result.code, signal: result.signal, stdout: tail(result.stdout), stderr: tail(result.stderr) }
 }
 
-/** The names of node:test's tests that ran and passed (`ok N - name` lines). */
-export function passedTests (result: RunResult): string[] {
-  return [...result.stdout.matchAll(/^ok \d+ - (.+)$/gm)].map((match) => match[1].replace(/ # .*$/, ''))
+/** node:test's closing counts (`# tests N`, `# pass N`, `# fail N`...), undefined when missing. */
+export function summary (result: RunResult): { tests?: number, pass?: number, fail?: number, skipped?: number, todo?: number } {
+  const counts: Record<string, number> = {}
+  for (const match of result.stdout.matchAll(/^# (tests|pass|fail|skipped|todo) (\d+)$/gm)) counts[match[1]] = Number(match[2])
+  return counts
 }
 
 function tail (text: string): string {

@@ -90,7 +90,7 @@ async function listen (t) {
 /** A client that queues every message, so none is missed between awaits. */
 function connect (t, url, protocols, options) {
   const ws = new WebSocket(url, protocols, options)
-  t.after(() => ws.terminate())
+  t.after(() => { ws.on('error', () => {}); ws.terminate() })
   const inbox = []
   const waiting = []
   ws.on('message', (data) => {
