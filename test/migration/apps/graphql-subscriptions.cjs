@@ -1,4 +1,4 @@
-// @ts-nocheck -- a user's plain JavaScript app and its tests, run by node, not typechecked.
+// A user's plain JavaScript app and its tests, run by node (not typechecked: see tsconfig.json).
 //
 // A GraphQL-subscriptions-style app written for @fastify/websocket, in the way mercurius
 // serves subscriptions: it speaks the graphql-transport-ws subprotocol and relies on `ws`

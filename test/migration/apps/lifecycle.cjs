@@ -1,4 +1,4 @@
-// @ts-nocheck -- a user's plain JavaScript app and its tests, run by node, not typechecked.
+// A user's plain JavaScript app and its tests, run by node (not typechecked: see tsconfig.json).
 //
 // An app written for @fastify/websocket that relies on its lifecycle: a custom
 // `preClose(done)` with `this` the instance, an `errorHandler` that also classifies socket

@@ -1,4 +1,4 @@
-// @ts-nocheck -- a user's plain JavaScript app and its tests, run by node, not typechecked.
+// A user's plain JavaScript app and its tests, run by node (not typechecked: see tsconfig.json).
 //
 // An app written for @fastify/websocket that configures `ws` through `options`: maxPayload,
 // handleProtocols, verifyClient (synchronous, and the callback form with a status, message

@@ -1,4 +1,4 @@
-// @ts-nocheck -- a user's plain JavaScript app and its tests, run by node, not typechecked.
+// A user's plain JavaScript app and its tests, run by node (not typechecked: see tsconfig.json).
 //
 // An ESM app written for @fastify/websocket, tested the way its README teaches: `injectWS`
 // with an upgrade context (headers for a preValidation hook) and the `onInit` / `onOpen`
