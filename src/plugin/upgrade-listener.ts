@@ -20,10 +20,9 @@ export function createUpgradeListener (fastify: FastifyInstance, state: PluginSt
       state.handshakeTimeouts.stop(socket)
       return
     }
-    // Another 'upgrade' listener ran first and answered (it took the socket, ended it, or
-    // gave it a response of its own): the socket is not ours to answer. Assigning a second
-    // response would throw ERR_HTTP_SOCKET_ASSIGNED out of the server's event, an uncaught
-    // exception; @fastify/websocket logs this and carries on, and so do we.
+    // Another 'upgrade' listener ran first and answered (it destroyed or ended the socket):
+    // the socket is not ours to answer. @fastify/websocket logs such a clash and carries on,
+    // and so do we (one that gave the socket a response of its own is caught below).
     if (isTakenByAnotherListener(socket)) {
       fastify.log.warn({ url: request.url }, 'websocket upgrade skipped: another upgrade listener already answered this request')
       state.handshakeTimeouts.stop(socket)
@@ -52,7 +51,10 @@ export function createUpgradeListener (fastify: FastifyInstance, state: PluginSt
     try {
       response.assignSocket(socket as Socket)
     } catch (error) {
-      fastify.log.warn({ err: error, url: request.url }, 'websocket upgrade failed')
+      // ERR_HTTP_SOCKET_ASSIGNED: an earlier listener gave the socket a response of its own
+      // and answers on it. Thrown out of the server's 'upgrade' event, it would be an uncaught
+      // exception that ends the process.
+      fastify.log.warn({ err: error, url: request.url }, 'websocket upgrade failed: another upgrade listener already answers this request')
       return
     }
     state.upgrades.set(request, { socket, head })
@@ -69,9 +71,9 @@ export function createUpgradeListener (fastify: FastifyInstance, state: PluginSt
   }
 }
 
-/** Whether an earlier 'upgrade' listener has already answered on, or taken, this socket. */
+/** Whether an earlier 'upgrade' listener has already answered on this socket and let it go. */
 function isTakenByAnotherListener (socket: Duplex): boolean {
-  return socket.destroyed || socket.writableEnded || (socket as Duplex & { _httpMessage?: unknown })._httpMessage != null
+  return socket.destroyed || socket.writableEnded
 }
 
 function destroyOnError (this: Duplex): void {

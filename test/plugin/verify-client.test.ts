@@ -244,3 +244,17 @@ t.test('injectWS goes through verifyClient too', async (t) => {
   t.equal(data.toString(), 'hi')
   socket.terminate()
 })
+
+t.test('an upgrade that fails after an async verifyClient accepted it still answers (500)', async (t) => {
+  const { port } = await buildApp(t, {
+    plugin: {
+      // A protocol selector that picks something the client did not offer: a server bug, found
+      // after verifyClient's callback, outside Fastify's handler call.
+      protocols: () => 'not-offered',
+      options: { verifyClient (_info: VerifyClientInfo, next: (ok: boolean) => void) { setImmediate(() => next(true)) } }
+    }
+  })
+  const { response, client } = await handshake(t, port, '/echo', { 'Sec-WebSocket-Protocol': 'chat' })
+  t.equal(response.statusCode, 500)
+  await client.waitClosed()
+})

@@ -122,3 +122,15 @@ t.test('clients is the same Set over the app\'s life, and typed as ws has it', a
   await sleep(20)
   t.equal(clients.size, 0)
 })
+
+t.test('publish is app.publish', async (t) => {
+  const { app, wsUrl } = await buildApp(t, {
+    setup (app) {
+      app.get('/sub', { websocket: true }, (socket) => { socket.subscribe('news'); socket.send('subscribed') })
+    }
+  })
+  const client = await openWs(t, `${wsUrl}/sub`)
+  t.equal((await nextMessage(client)).data.toString(), 'subscribed')
+  t.equal(app.websocketServer.publish('news', 'extra'), 1)
+  t.equal((await nextMessage(client)).data.toString(), 'extra')
+})
