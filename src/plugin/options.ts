@@ -98,8 +98,11 @@ export interface WebSocketPluginOptions extends WebSocketConnectionOptions {
   /**
    * Handles an error thrown or rejected by a websocket handler. Default: logs it through
    * `request.log.error` and closes the socket with 1011 (no internal detail goes to the peer).
+   * A custom one also receives the socket's own errors (a peer breaking the protocol, a reset).
+   * Declared as a method so that one written for @fastify/websocket's types, with
+   * `error: Error`, is accepted as it is; a handler can throw anything, hence `unknown`.
    */
-  errorHandler?: WebSocketErrorHandler
+  errorHandler? (this: FastifyInstance, error: unknown, socket: WebSocket, request: FastifyRequest, reply: FastifyReply): void
   /**
    * Replaces the default shutdown, which closes every open connection with 1001 when
    * `app.close()` runs and waits up to `closeTimeout` for them. Called once, as a `preClose`

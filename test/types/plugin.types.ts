@@ -120,3 +120,18 @@ app.websocketServer.on('connection', (socket, request) => {
 })
 app.websocketServer.close((error) => { assertType<Equal<typeof error, Error | undefined>>() })
 app.websocketServer.close()
+
+// An errorHandler written for @fastify/websocket's types (error: Error) is accepted as it is.
+await app.register(websocket, {
+  errorHandler (error: Error, socket, request, reply) {
+    request.log.error(error)
+    void reply
+    socket.terminate()
+  }
+})
+await app.register(websocket, {
+  errorHandler (error, socket) {
+    assertType<Equal<typeof error, unknown>>()
+    socket.close(1011)
+  }
+})
