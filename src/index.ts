@@ -9,6 +9,13 @@ import { websocket } from './plugin/index.js'
 
 export default websocket
 export { websocket }
+/**
+ * The plugin under @fastify/websocket's named export, so `import { fastifyWebsocket } from
+ * '@fastify/websocket'` (or `require('@fastify/websocket').fastifyWebsocket`) switches with the
+ * package name alone. Unlike @fastify/websocket's, it is the `fastify-plugin`-wrapped plugin,
+ * as the default export is: registering it is never encapsulated.
+ */
+export { websocket as fastifyWebsocket }
 export * from './plugin/index.js'
 export { WebSocket, ReadyState, DEFAULT_CLOSE_TIMEOUT, connect, WebSocketHandshakeError, createDuplexPair } from './connection/index.js'
 export type { ClientOptions, PublishOptions, WebSocketMessage, BackpressurePolicy } from './connection/index.js'

@@ -5,6 +5,7 @@ import { ReadyState, createWebSocket, releaseEvents, type WebSocket } from '../c
 import { CloseCode, buildAcceptResponse, isHeaderValue, isToken, negotiatePerMessageDeflate, validateClientHandshake } from '../protocol/index.js'
 import { selectProtocol, type ResolvedConnectionOptions } from './options.js'
 import type { PendingUpgrade, PluginState } from './plugin-state.js'
+import { connectionOpened } from './connection-opened.js'
 
 /** The user's websocket handler, as the plugin calls it. */
 export type AnyWebSocketHandler = (this: FastifyInstance, socket: WebSocket, request: FastifyRequest) => unknown
@@ -55,8 +56,12 @@ export function acceptUpgrade (
   const { socket, head } = pending
   reply.hijack()
   reply.raw.detachSocket(socket as Socket)
-  // The client left while hooks ran: nothing to upgrade.
-  if (socket.destroyed) return undefined
+  // The client left while hooks ran (it is gone, or its FIN already arrived, as `ws` checks):
+  // nothing to upgrade. A half-closed socket would otherwise stay open with nobody to end it.
+  if (socket.destroyed || !socket.readable || !socket.writable) {
+    socket.destroy()
+    return undefined
+  }
 
   socket.write(accept)
   state.handshakeTimeouts.stop(socket)
@@ -80,12 +85,13 @@ export function acceptUpgrade (
     perMessageDeflate: deflate === null
       ? undefined
       : { options: options.perMessageDeflate!, params: deflate.params, header: deflate.header, limiter: state.zlibLimiter(options.perMessageDeflate!.concurrencyLimit) },
+    autoPong: options.autoPong,
     onClosed: state.registry.removerFor(route),
     // The app's logger and the request id, not the request (or its child logger): a closure
     // over those would keep them alive for the connection's whole life.
     onUnhandledError: logUnhandled(fastify.log, request.id)
   })
-  state.registry.add(ws, route)
+  connectionOpened(fastify, state, ws, socket, request, reply, route)
   runHandler(fastify, state, ws, request, reply, handler)
   return undefined
 }

@@ -39,6 +39,7 @@ export async function injectWS (
   options: InjectWSOptions = {},
   hooks: InjectWSHooks = {}
 ): Promise<WebSocket> {
+  assertKnownInjectOptions(options)
   await fastify.ready()
   const [clientEnd, serverEnd] = createDuplexPair()
   const server = fastify.server
@@ -66,6 +67,20 @@ export async function injectWS (
   hooks.onInit?.(socket)
   hooks.onOpen?.(socket)
   return socket
+}
+
+const INJECT_OPTION_KEYS = new Set(['headers', 'query', 'protocols', 'maxMessageSize'])
+
+/**
+ * @fastify/websocket spreads its `upgradeContext` onto a fake request; here the request is a
+ * real one, built from these options only. Any other key would be silently ignored: refused.
+ */
+function assertKnownInjectOptions (options: InjectWSOptions): void {
+  for (const key of Object.keys(options)) {
+    if (!INJECT_OPTION_KEYS.has(key)) {
+      throw new TypeError(`injectWS: unknown option "${key}" (known: ${[...INJECT_OPTION_KEYS].join(', ')}; put request headers under headers)`)
+    }
+  }
 }
 
 /** A header from a user's header object, whatever the case of its name. */

@@ -5,6 +5,7 @@ import type { TopicAdapter } from '../adapters/index.js'
 import { DEFAULT_CLOSE_TIMEOUT } from '../connection/index.js'
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../protocol/index.js'
 import { ConfigErrorCode, FastifyWebSocketConfigError, invalidOption } from './errors.js'
+import type { WsServerOptions } from './ws-options.js'
 
 /**
  * Picks the subprotocol for a connection from those the client offered (in its order of
@@ -38,9 +39,11 @@ export interface WebSocketConnectionOptions {
   closeTimeout?: number
   /**
    * Subprotocols this route speaks, in the server's order of preference; the first one the
-   * client also offered is selected. A function gets the offers and the request and returns
-   * its pick. The pick is sent in `Sec-WebSocket-Protocol` and exposed as `socket.protocol`.
-   * @default none: no subprotocol is selected
+   * client also offered is selected, and none if there is no common one. A function gets the
+   * offers and the request and returns its pick. The pick is sent in `Sec-WebSocket-Protocol`
+   * and exposed as `socket.protocol`.
+   * @default the first protocol the client offered (what `ws` does, and what browsers need:
+   * Chromium fails a connection that offered a subprotocol and got none)
    */
   protocols?: readonly string[] | SelectProtocol
   /**
@@ -83,6 +86,12 @@ export interface WebSocketConnectionOptions {
    * @default false
    */
   perMessageDeflate?: boolean | PerMessageDeflateOptions
+  /**
+   * Answer the peer's pings with pongs automatically (RFC 6455 §5.5.2). With `false`, 'ping'
+   * events still arrive and the application answers with `socket.pong()` itself.
+   * @default true
+   */
+  autoPong?: boolean
 }
 
 /** Options for `app.register(websocket, options)`. */
@@ -98,8 +107,11 @@ export interface WebSocketPluginOptions extends WebSocketConnectionOptions {
   /**
    * Handles an error thrown or rejected by a websocket handler. Default: logs it through
    * `request.log.error` and closes the socket with 1011 (no internal detail goes to the peer).
+   * A custom one also receives the socket's own errors (a peer breaking the protocol, a reset).
+   * Declared as a method so that one written for @fastify/websocket's types, with
+   * `error: Error`, is accepted as it is; a handler can throw anything, hence `unknown`.
    */
-  errorHandler?: WebSocketErrorHandler
+  errorHandler? (this: FastifyInstance, error: unknown, socket: WebSocket, request: FastifyRequest, reply: FastifyReply): void
   /**
    * Carries topics (`socket.subscribe`, `app.publish`) to the app's other instances:
    * `redisAdapter()` from `fastify-websocket-native/redis`, or your own `TopicAdapter`. Started
@@ -109,9 +121,18 @@ export interface WebSocketPluginOptions extends WebSocketConnectionOptions {
   adapter?: TopicAdapter
   /**
    * Replaces the default shutdown, which closes every open connection with 1001 when
-   * `app.close()` runs and waits up to `closeTimeout` for them. Called once, as a `preClose` hook.
+   * `app.close()` runs and waits up to `closeTimeout` for them. Called once, as a `preClose`
+   * hook, with `this` the Fastify instance: either `async () => {}` or, as @fastify/websocket
+   * allows, `function (done) {}` that calls `done(error?)` when finished.
    */
-  preClose?: (this: FastifyInstance) => void | Promise<void>
+  preClose?: (this: FastifyInstance, done: (error?: Error) => void) => void | Promise<void>
+  /**
+   * @fastify/websocket's `ws` server settings, mapped onto this plugin's options where they
+   * have a meaning (`maxPayload` becomes `maxMessageSize`, `handleProtocols` becomes
+   * `protocols`, `verifyClient` runs before the upgrade...) and refused where they have none.
+   * See `WsServerOptions` and MIGRATING.md.
+   */
+  options?: WsServerOptions
 }
 
 /** Per-route options: `{ websocket: true }` or `{ websocket: { ...overrides } }`. */
@@ -131,6 +152,7 @@ export interface ResolvedConnectionOptions {
   backpressurePolicy: BackpressurePolicy
   /** null when off. */
   perMessageDeflate: ResolvedPerMessageDeflate | null
+  autoPong: boolean
 }
 
 export const DEFAULT_PING_INTERVAL = 30_000
@@ -147,7 +169,7 @@ export function resolveHandshakeTimeout (value: number | undefined): number {
 }
 
 /** Checks and freezes plugin options; never mutates the caller's object. */
-export function resolvePluginOptions (options: WebSocketPluginOptions): ResolvedConnectionOptions {
+export function resolvePluginOptions (options: Omit<WebSocketPluginOptions, 'options'>): ResolvedConnectionOptions {
   if (options.errorHandler !== undefined && typeof options.errorHandler !== 'function') {
     throw invalidOption('errorHandler', 'a function', options.errorHandler)
   }
@@ -163,7 +185,8 @@ export function resolvePluginOptions (options: WebSocketPluginOptions): Resolved
     idleTimeout: Infinity,
     maxBufferedAmount: DEFAULT_MAX_BUFFERED_AMOUNT,
     backpressurePolicy: 'close',
-    perMessageDeflate: null
+    perMessageDeflate: null,
+    autoPong: true
   })
 }
 
@@ -172,7 +195,7 @@ export function resolveConnectionOptions (
   overrides: WebSocketConnectionOptions,
   base: ResolvedConnectionOptions
 ): ResolvedConnectionOptions {
-  const { maxMessageSize, closeTimeout, protocols, pongTimeout, maxBufferedAmount, backpressurePolicy } = overrides
+  const { maxMessageSize, closeTimeout, protocols, pongTimeout, maxBufferedAmount, backpressurePolicy, autoPong } = overrides
   const pingInterval = optionalDuration('pingInterval', overrides.pingInterval)
   const idleTimeout = optionalDuration('idleTimeout', overrides.idleTimeout)
   if (pongTimeout !== undefined && !(Number.isSafeInteger(pongTimeout) && pongTimeout > 0)) {
@@ -194,6 +217,7 @@ export function resolveConnectionOptions (
       !(Array.isArray(protocols) && protocols.every((p) => typeof p === 'string' && p.length > 0))) {
     throw invalidOption('protocols', 'an array of subprotocol names or a function', protocols)
   }
+  if (autoPong !== undefined && typeof autoPong !== 'boolean') throw invalidOption('autoPong', 'a boolean', autoPong)
   return Object.freeze({
     maxMessageSize: maxMessageSize ?? base.maxMessageSize,
     closeTimeout: closeTimeout ?? base.closeTimeout,
@@ -203,7 +227,8 @@ export function resolveConnectionOptions (
     idleTimeout: idleTimeout ?? base.idleTimeout,
     maxBufferedAmount: maxBufferedAmount ?? base.maxBufferedAmount,
     backpressurePolicy: backpressurePolicy ?? base.backpressurePolicy,
-    perMessageDeflate: overrides.perMessageDeflate === undefined ? base.perMessageDeflate : perMessageDeflate(overrides.perMessageDeflate)
+    perMessageDeflate: overrides.perMessageDeflate === undefined ? base.perMessageDeflate : perMessageDeflate(overrides.perMessageDeflate),
+    autoPong: autoPong ?? base.autoPong
   })
 }
 
@@ -225,15 +250,19 @@ function optionalDuration (name: string, value: number | false | undefined): num
 }
 
 /**
- * Applies the route's subprotocol policy to the client's offers. Throws if a selection
- * function picks something the client did not offer: that would break the client (§4.1).
+ * Applies the route's subprotocol policy to the client's offers. Without a policy, the
+ * client's first offer is selected, as `ws` does: RFC 6455 §4.2.2 leaves the choice to the
+ * server, and browsers fail a connection that offered subprotocols and got none. Throws if a
+ * selection function picks something the client did not offer: that would break the client
+ * (§4.1).
  */
 export function selectProtocol (
   policy: ResolvedConnectionOptions['protocols'],
   offered: string[],
   request: FastifyRequest
 ): string | undefined {
-  if (policy === undefined || offered.length === 0) return undefined
+  if (offered.length === 0) return undefined
+  if (policy === undefined) return offered[0]
   if (typeof policy === 'function') {
     const picked = policy(offered, request)
     if (picked === false || picked === undefined) return undefined

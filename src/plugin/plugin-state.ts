@@ -7,6 +7,8 @@ import type { HandshakeTimeouts } from './handshake-timeout.js'
 import type { HeartbeatScheduler, TopicRegistry, TrafficCounters } from '../connection/index.js'
 import type { TopicAdapter } from '../adapters/index.js'
 import type { ZlibConcurrencyLimiter } from '../compression/index.js'
+import type { UpgradeCheck } from './ws-options.js'
+import type { WebSocketServer } from './websocket-server.js'
 
 /** The raw socket and early bytes of an upgrade request while Fastify routes it. */
 export interface PendingUpgrade {
@@ -43,4 +45,8 @@ export interface PluginState {
    * undefined while they are accepted.
    */
   refusing: string | undefined
+  /** `app.websocketServer`. */
+  readonly server: WebSocketServer
+  /** `ws`'s `path` and `verifyClient` from @fastify/websocket's `options`, if any. */
+  readonly upgradeCheck: UpgradeCheck | undefined
 }

@@ -9,43 +9,41 @@ import { createRouteHook } from './route-hook.js'
 import { RouteMatcher } from './route-matcher.js'
 import { createUpgradeListener } from './upgrade-listener.js'
 import { injectWS, type InjectWSHooks, type InjectWSOptions } from './inject-ws.js'
-import type { WebSocketServerView } from './types.js'
 import { HeartbeatScheduler, TopicRegistry, TrafficCounters, type PublishOptions, type WebSocketData } from '../connection/index.js'
 import { collectStats } from './server-stats.js'
 import { resolveAdapter, wireAdapter } from './topic-adapter-setup.js'
 import { ZlibConcurrencyLimiter } from '../compression/index.js'
+import { assertKnownPluginKeys } from './option-keys.js'
+import { callPreClose } from './pre-close.js'
+import { WebSocketServer } from './websocket-server.js'
+import { foldWsServerOptions } from './ws-options.js'
 import type { ResolvedConnectionOptions } from './options.js'
 
 async function websocketPlugin (fastify: FastifyInstance, options: WebSocketPluginOptions): Promise<void> {
-  const resolved = resolvePluginOptions(options)
-  const state: PluginState = {
+  assertKnownPluginKeys(options)
+  const folded = foldWsServerOptions(options, fastify.log)
+  const pluginOptions = folded.options
+  const resolved = resolvePluginOptions(pluginOptions)
+  const shared = {
     options: resolved,
-    errorHandler: options.errorHandler,
+    errorHandler: pluginOptions.errorHandler,
     registry: new ConnectionRegistry(),
     routes: new RouteMatcher(fastify),
-    handshakeTimeouts: new HandshakeTimeouts(resolveHandshakeTimeout(options.handshakeTimeout)),
+    handshakeTimeouts: new HandshakeTimeouts(resolveHandshakeTimeout(pluginOptions.handshakeTimeout)),
     upgrades: new WeakMap(),
     topics: new TopicRegistry(),
-    adapter: resolveAdapter(options.adapter),
+    adapter: resolveAdapter(pluginOptions.adapter),
     counters: new TrafficCounters(),
     refusedByStatus: new Map(),
     heartbeatFor: heartbeatPool(),
     zlibLimiter: zlibLimiterPool(),
-    refusing: undefined
-  }
-
-  const server: WebSocketServerView = {
-    clients: state.registry.clients,
-    get draining () {
-      return state.refusing !== undefined
-    },
-    async drain () {
-      state.refusing ??= 'server is draining connections; try another instance'
-      await state.registry.whenEmpty()
-    },
-    publish: (topic, data, publishOptions) => state.topics.publish(topic, data, publishOptions),
+    refusing: undefined as string | undefined,
+    upgradeCheck: folded.upgradeCheck,
     stats: () => collectStats(state)
   }
+  const server = new WebSocketServer(shared, fastify.log)
+  const state: PluginState = Object.assign(shared, { server })
+
   fastify.decorate('websocketServer', server)
   fastify.decorate('publish', function (topic: string, data: WebSocketData, publishOptions?: PublishOptions): number {
     return state.topics.publish(topic, data, publishOptions)
@@ -74,11 +72,16 @@ async function websocketPlugin (fastify: FastifyInstance, options: WebSocketPlug
 
   // preClose runs before the HTTP server stops: open WebSockets would otherwise keep
   // server.close() waiting forever.
-  const userPreClose = options.preClose
+  const userPreClose = pluginOptions.preClose
   fastify.addHook('preClose', async function closeWebSockets (this: FastifyInstance) {
     state.refusing = 'server is shutting down'
-    if (userPreClose !== undefined) await userPreClose.call(this)
-    else await state.registry.closeAll()
+    if (userPreClose !== undefined) {
+      await callPreClose(userPreClose, this)
+      return
+    }
+    await state.registry.closeAll()
+    // As @fastify/websocket's default: the server is closed too ('close' is emitted).
+    server.close()
   })
   fastify.addHook('onClose', async () => {
     fastify.server.removeListener('upgrade', onUpgrade)

@@ -3,6 +3,8 @@ import { acceptUpgrade, type AnyWebSocketHandler } from './accept-upgrade.js'
 import { ConfigErrorCode, FastifyWebSocketConfigError } from './errors.js'
 import { resolveConnectionOptions, type WebSocketRouteOptions } from './options.js'
 import type { PluginState } from './plugin-state.js'
+import { assertKnownRouteKeys } from './option-keys.js'
+import { runUpgradeCheck } from './upgrade-check.js'
 
 type HttpHandler = (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) => unknown
 
@@ -22,6 +24,8 @@ export function createRouteHook (state: PluginState) {
     const route = routeOptions as RouteOptions & WebSocketRouteFields
     const { websocket, wsHandler } = route
     if ((websocket === undefined || websocket === false) && wsHandler === undefined) return
+    assertKnownRouteKeys(route.url, websocket)
+    if (wsHandler === undefined) hideFromDocumentation(route)
 
     const methods = Array.isArray(route.method) ? route.method : [route.method]
     if (!methods.includes('GET')) {
@@ -50,12 +54,22 @@ export function createRouteHook (state: PluginState) {
     route.handler = function websocketRouteHandler (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
       const pending = state.upgrades.get(request.raw)
       if (pending !== undefined) {
-        return acceptUpgrade(this, state, pending, request, reply, options, upgradeHandler)
+        const accept = (): FastifyReply | undefined => acceptUpgrade(this, state, pending, request, reply, options, upgradeHandler)
+        return state.upgradeCheck === undefined ? accept() : runUpgradeCheck(state.upgradeCheck, request, reply, accept)
       }
       if (httpHandler !== undefined) return httpHandler.call(this, request, reply)
       return upgradeRequired(request, reply)
     } as RouteOptions['handler']
   }
+}
+
+/**
+ * A websocket-only route has nothing to document as HTTP: `schema.hide` keeps it out of
+ * @fastify/swagger (as @fastify/websocket does), and hooks that read `routeOptions.schema`
+ * find an object. A copy: a schema object shared with other routes must not hide them too.
+ */
+function hideFromDocumentation (route: RouteOptions): void {
+  route.schema = { ...route.schema, hide: true } as RouteOptions['schema']
 }
 
 /** The answer to plain HTTP on a websocket-only route. */

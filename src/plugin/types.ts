@@ -1,3 +1,5 @@
+import type { EventEmitter } from 'node:events'
+import type { IncomingMessage } from 'node:http'
 import type {
   ContextConfigDefault,
   FastifyBaseLogger,
@@ -17,11 +19,25 @@ import type { WebSocketRouteOptions } from './options.js'
 import type { InjectWSHooks, InjectWSOptions } from './inject-ws.js'
 import type { WebSocketServerStats } from './server-stats.js'
 
-/** What `app.websocketServer` exposes. */
-export interface WebSocketServerView {
+/** Events of `app.websocketServer`, as `ws`'s WebSocketServer has them. */
+export interface WebSocketServerEvents {
+  /**
+   * A socket opened, before its route handler runs: the socket and the raw upgrade request
+   * (`ws` and @fastify/websocket give the same pair).
+   */
+  connection: [socket: WebSocket, request: IncomingMessage]
+  /** After `close()`: the last socket has closed. */
+  close: []
+}
+
+/**
+ * What `app.websocketServer` exposes: this plugin's controls, and the part of `ws`'s
+ * WebSocketServer that @fastify/websocket code uses (`clients`, `on('connection')`, `close()`).
+ */
+export interface WebSocketServerView extends EventEmitter<WebSocketServerEvents> {
   /** Every live socket across all routes; a socket leaves when its connection has closed. */
   readonly clients: Set<WebSocket>
-  /** True once `drain()` (or `app.close()`) started: new upgrades get 503. */
+  /** True once `drain()`, `close()` or `app.close()` started: new upgrades get 503. */
   readonly draining: boolean
   /**
    * For rolling deploys: refuse new upgrades with 503 from now on and resolve when every
@@ -30,6 +46,13 @@ export interface WebSocketServerView {
   drain: () => Promise<void>
   /** Same as `app.publish`. */
   publish: (topic: string, data: WebSocketData, options?: PublishOptions) => number
+  /**
+   * `ws` 8's `close()` for a server without its own HTTP server: new upgrades get 503 from now
+   * on, open sockets are left alone (close them yourself, e.g. in a custom `preClose`), and
+   * 'close' is emitted, and `callback` called, once the last one has closed. On a server
+   * that already closed, `callback` gets an error, as in `ws`.
+   */
+  close: (callback?: (error?: Error) => void) => void
   /**
    * A snapshot of this instance's connections and traffic: open connections per route,
    * messages and bytes each way, closes by code, refused upgrades by status, the adapter's state.

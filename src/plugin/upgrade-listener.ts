@@ -21,6 +21,14 @@ export function createUpgradeListener (fastify: FastifyInstance, state: PluginSt
       state.handshakeTimeouts.stop(socket)
       return
     }
+    // Another 'upgrade' listener ran first and answered (it destroyed or ended the socket):
+    // the socket is not ours to answer. @fastify/websocket logs such a clash and carries on,
+    // and so do we (one that gave the socket a response of its own is caught below).
+    if (isTakenByAnotherListener(socket)) {
+      fastify.log.warn({ url: request.url }, 'websocket upgrade skipped: another upgrade listener already answered this request')
+      state.handshakeTimeouts.stop(socket)
+      return
+    }
     // Runs until the upgrade is answered (a keep-alive connection may not have a clock yet).
     state.handshakeTimeouts.start(socket)
 
@@ -41,10 +49,18 @@ export function createUpgradeListener (fastify: FastifyInstance, state: PluginSt
       return
     }
 
-    state.upgrades.set(request, { socket, head })
     const response = new ServerResponse(request)
     response.shouldKeepAlive = false
-    response.assignSocket(socket as Socket)
+    try {
+      response.assignSocket(socket as Socket)
+    } catch (error) {
+      // ERR_HTTP_SOCKET_ASSIGNED: an earlier listener gave the socket a response of its own
+      // and answers on it. Thrown out of the server's 'upgrade' event, it would be an uncaught
+      // exception that ends the process.
+      fastify.log.warn({ err: error, url: request.url }, 'websocket upgrade failed: another upgrade listener already answers this request')
+      return
+    }
+    state.upgrades.set(request, { socket, head })
     // A refused upgrade (hook reply, 404, bad handshake) ends here: close the socket. Node's
     // HTTP server ends the socket after a `Connection: close` response itself, but this
     // response is ours, not the server's: without the `end()` the socket never finishes,
@@ -57,6 +73,11 @@ export function createUpgradeListener (fastify: FastifyInstance, state: PluginSt
     })
     fastify.routing(request, response)
   }
+}
+
+/** Whether an earlier 'upgrade' listener has already answered on this socket and let it go. */
+function isTakenByAnotherListener (socket: Duplex): boolean {
+  return socket.destroyed || socket.writableEnded
 }
 
 function destroyOnError (this: Duplex): void {

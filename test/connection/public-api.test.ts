@@ -8,7 +8,7 @@ import { WebSocket } from '../../src/index.js'
 import { createDuplexPair, createWebSocket } from '../../src/connection/index.js'
 
 const DOCUMENTED = [
-  'constructor', 'readyState', 'bufferedAmount', 'isPaused', 'send', 'subscribe', 'unsubscribe', 'topics',
+  'constructor', 'readyState', 'bufferedAmount', 'isPaused', 'send', 'sendJSON', 'subscribe', 'unsubscribe', 'topics',
   'ping', 'pong', 'close', 'terminate', 'pause', 'resume'
 ]
 

@@ -1,6 +1,7 @@
 /**
  * Subprotocol selection (RFC 6455 §4.2.2 step 5.4 /subprotocol/): plugin option as a list
- * (server preference order) or a function, route-level override, and what goes on the wire.
+ * (server preference order) or a function, route-level override, the default without the option
+ * (the client's first offer, as ws selects it), and what goes on the wire.
  */
 import t from 'tap'
 import type { FastifyRequest } from 'fastify'
@@ -135,4 +136,40 @@ t.test('socket.protocol is exposed to the handler as the selected value', async 
   const client = await openWs(t, `${wsUrl}/r`, 'graphql-ws')
   t.equal(client.protocol, 'graphql-ws')
   t.equal(await serverProtocol.wait(), 'graphql-ws')
+})
+
+t.test('no protocols option: the first protocol the client offered is selected, as ws does', async (t) => {
+  const serverProtocol = deferred<string>()
+  const { wsUrl, port } = await buildApp(t, {
+    setup (app) {
+      app.get('/graphql', { websocket: true }, (socket) => serverProtocol.resolve(socket.protocol))
+    }
+  })
+  // A ws client that offers subprotocols fails ("Server sent no subprotocol") when none is
+  // selected, as browsers do: before issue 10 this connection failed.
+  const client = await openWs(t, `${wsUrl}/graphql`, ['graphql-transport-ws', 'graphql-ws'])
+  t.equal(client.protocol, 'graphql-transport-ws')
+  t.equal(await serverProtocol.wait(), 'graphql-transport-ws')
+
+  const { client: raw, response } = await RawClient.open(port, '/echo', { headers: { 'Sec-WebSocket-Protocol': 'b, a' } })
+  t.teardown(() => raw.destroy())
+  t.equal(response.headers['sec-websocket-protocol'], 'b', 'the first offer, in the client\'s order')
+})
+
+t.test('no protocols option and no offer: no subprotocol', async (t) => {
+  const { port } = await buildApp(t)
+  const { client, response } = await RawClient.open(port, '/echo')
+  t.teardown(() => client.destroy())
+  t.equal(response.headers['sec-websocket-protocol'], undefined)
+})
+
+t.test('protocols: [] is strict: no subprotocol is ever selected', async (t) => {
+  const { port } = await buildApp(t, {
+    setup (app) {
+      app.get('/strict', { websocket: { protocols: [] } }, () => {})
+    }
+  })
+  const { client, response } = await RawClient.open(port, '/strict', { headers: { 'Sec-WebSocket-Protocol': 'chat' } })
+  t.teardown(() => client.destroy())
+  t.equal(response.headers['sec-websocket-protocol'], undefined)
 })

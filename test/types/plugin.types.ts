@@ -77,3 +77,61 @@ socket.releaseEvents()
 // @ts-expect-error the constructor is not public: sockets come from handlers, connect() and injectWS
 const constructed = new WebSocket(undefined as never, {})
 void constructed
+
+// @fastify/websocket's options (issue 10): the ws server settings that mean something here.
+await app.register(websocket, {
+  options: {
+    maxPayload: 1024,
+    clientTracking: true,
+    autoPong: false,
+    handleProtocols: (protocols, request) => {
+      assertType<Equal<typeof protocols, Set<string>>>()
+      assertType<Equal<typeof request, import('node:http').IncomingMessage>>()
+      return protocols.has('a') ? 'a' : false
+    },
+    verifyClient: (info, next) => {
+      assertType<Equal<typeof info.origin, string | undefined>>()
+      assertType<Equal<typeof info.secure, boolean>>()
+      next(info.req.headers.authorization !== undefined, 401, 'Unauthorized', { 'x-a': 'b' })
+    }
+  }
+})
+await app.register(websocket, { options: { verifyClient: (info) => info.secure } })
+// @ts-expect-error noServer has no meaning here (refused at register, as @fastify/websocket refuses it)
+await app.register(websocket, { options: { noServer: true } })
+// @ts-expect-error port belongs to app.listen()
+await app.register(websocket, { options: { port: 3000 } })
+// @ts-expect-error UTF-8 is always validated
+await app.register(websocket, { options: { skipUTF8Validation: true } })
+
+// preClose in both of @fastify/websocket's shapes, `this` the instance.
+await app.register(websocket, {
+  preClose (done) {
+    assertType<Equal<typeof this, import('fastify').FastifyInstance>>()
+    this.websocketServer.close(done)
+  }
+})
+await app.register(websocket, { async preClose () { await this.close() } })
+
+// The ws server surface.
+app.websocketServer.on('connection', (socket, request) => {
+  assertType<Equal<typeof socket, WebSocket>>()
+  assertType<Equal<typeof request, import('node:http').IncomingMessage>>()
+})
+app.websocketServer.close((error) => { assertType<Equal<typeof error, Error | undefined>>() })
+app.websocketServer.close()
+
+// An errorHandler written for @fastify/websocket's types (error: Error) is accepted as it is.
+await app.register(websocket, {
+  errorHandler (error: Error, socket, request, reply) {
+    request.log.error(error)
+    void reply
+    socket.terminate()
+  }
+})
+await app.register(websocket, {
+  errorHandler (error, socket) {
+    assertType<Equal<typeof error, unknown>>()
+    socket.close(1011)
+  }
+})
