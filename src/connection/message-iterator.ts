@@ -1,12 +1,14 @@
 import type { Connection } from './connection.js'
 import { PauseReason } from './read-flow.js'
 import type { WebSocket } from './websocket.js'
+import type { MessageArgs, RawMessageArgs } from './websocket-options.js'
 
-/** One message, as `for await (const message of socket)` yields it. */
-export interface WebSocketMessage {
-  data: Buffer
-  isBinary: boolean
-}
+/**
+ * One message, as `for await (const message of socket)` yields it: `{ data, isBinary }` from
+ * the 'message' arguments (a union stays discriminated on `isBinary`).
+ */
+export type WebSocketMessage<Message extends MessageArgs = RawMessageArgs> =
+  Message extends [infer Data, infer IsBinary] ? { data: Data, isBinary: IsBinary } : never
 
 /** Messages queued before reading pauses (and resumes at half of it). */
 const HIGH_WATER_MARK = 16

@@ -88,11 +88,18 @@ export type BackpressurePolicy = 'close' | 'drop'
 export const DEFAULT_CLOSE_TIMEOUT = 5000
 
 /**
- * The events of a socket whose messages are `Incoming` (a Buffer, unless the route decodes
- * them with a `messageSchema`).
+ * The arguments 'message' listeners get: `[data: Buffer, isBinary: boolean]`, unless the route
+ * decodes messages with a `messageSchema`: then `[data: T, isBinary: false]` (and
+ * `| [data: Buffer, isBinary: true]` with `allowBinaryMessages`).
  */
-export interface WebSocketEvents<Incoming = Buffer> {
-  message: [data: Incoming, isBinary: boolean]
+export type MessageArgs = [data: unknown, isBinary: boolean]
+
+/** The 'message' arguments of a socket whose messages are not decoded. */
+export type RawMessageArgs = [data: Buffer, isBinary: boolean]
+
+/** The events of a socket; `Message` is what its 'message' listeners get (see MessageArgs). */
+export interface WebSocketEvents<Message extends MessageArgs = RawMessageArgs> {
+  message: Message
   /**
    * A message that broke the route's contract (`messageSchema`), on routes that handle them
    * (`onInvalidMessage: 'event'`); the connection stays open.

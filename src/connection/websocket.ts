@@ -6,11 +6,11 @@ import { createMessageIterator, type WebSocketMessage } from './message-iterator
 import { PauseReason } from './read-flow.js'
 import { ReadyState } from './ready-state.js'
 import { toBuffer, toPayload, type WebSocketData } from './send-data.js'
-import type { SendCallback, WebSocketEvents, WebSocketOptions, WebSocketSendOptions } from './websocket-options.js'
+import type { MessageArgs, RawMessageArgs, SendCallback, WebSocketEvents, WebSocketOptions, WebSocketSendOptions } from './websocket-options.js'
 
 export type { WebSocketData } from './send-data.js'
 export { DEFAULT_CLOSE_TIMEOUT } from './websocket-options.js'
-export type { WebSocketSendOptions, SendCallback, WebSocketOptions, BackpressurePolicy, WebSocketEvents } from './websocket-options.js'
+export type { WebSocketSendOptions, SendCallback, WebSocketOptions, BackpressurePolicy, WebSocketEvents, MessageArgs, RawMessageArgs } from './websocket-options.js'
 
 let construct: (stream: Duplex, options: WebSocketOptions) => WebSocket
 let connectionOfSocket: (socket: WebSocket<any, any>) => Connection
@@ -21,7 +21,7 @@ let connectionOfSocket: (socket: WebSocket<any, any>) => Connection
  * The plugin hands one to each websocket route handler; `connect()` and `app.injectWS()` return
  * client ones. This class shows only the documented API: the machinery lives in `Connection`.
  */
-export class WebSocket<Incoming = Buffer, Outgoing = unknown> extends EventEmitter<WebSocketEvents<Incoming>> {
+export class WebSocket<Message extends MessageArgs = RawMessageArgs, Outgoing = unknown> extends EventEmitter<WebSocketEvents<Message>> {
   static readonly CONNECTING = ReadyState.CONNECTING
   static readonly OPEN = ReadyState.OPEN
   static readonly CLOSING = ReadyState.CLOSING
@@ -50,7 +50,8 @@ export class WebSocket<Incoming = Buffer, Outgoing = unknown> extends EventEmitt
     super()
     this.protocol = options.protocol ?? ''
     this.extensions = options.perMessageDeflate?.header ?? ''
-    this.#connection = new Connection(this, stream, options)
+    // The machinery sees every socket the same way, whatever its message type.
+    this.#connection = new Connection(this as unknown as WebSocket, stream, options)
   }
 
   /** CONNECTING, OPEN, CLOSING or CLOSED (the WHATWG numbers). */
@@ -114,14 +115,14 @@ export class WebSocket<Incoming = Buffer, Outgoing = unknown> extends EventEmitt
     if (registry === undefined) throw new WebSocketStateError('this socket has no topic registry (only server sockets can subscribe)')
     if (connection.readyState === ReadyState.CLOSED) return
     ;(connection.topics ??= new Set()).add(topic)
-    registry.add(topic, this)
+    registry.add(topic, this as unknown as WebSocket)
   }
 
   /** Leaves a topic. */
   unsubscribe (topic: string): void {
     const connection = this.#connection
     if (connection.topics?.delete(topic) !== true) return
-    connection.registry?.delete(topic, this)
+    connection.registry?.delete(topic, this as unknown as WebSocket)
   }
 
   /** The topics this socket is subscribed to. */
@@ -134,8 +135,8 @@ export class WebSocket<Incoming = Buffer, Outgoing = unknown> extends EventEmitt
    * socket closes. Leaving the loop early closes the socket with 1000. When the loop falls
    * behind, reading from the connection pauses.
    */
-  [Symbol.asyncIterator] (): AsyncIterableIterator<WebSocketMessage> {
-    return createMessageIterator(this, this.#connection)
+  [Symbol.asyncIterator] (): AsyncIterableIterator<WebSocketMessage<Message>> {
+    return createMessageIterator(this as WebSocket, this.#connection) as AsyncIterableIterator<WebSocketMessage<Message>>
   }
 
   /** Sends a ping (at most 125 bytes). Pongs come back as 'pong' events. */

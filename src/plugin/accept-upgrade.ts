@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net'
 import { STATUS_CODES } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { ReadyState, createWebSocket, releaseEvents, type WebSocket } from '../connection/index.js'
+import { ReadyState, createWebSocket, releaseEvents, type MessageCodec, type WebSocket } from '../connection/index.js'
 import { CloseCode, buildAcceptResponse, isHeaderValue, isToken, negotiatePerMessageDeflate, validateClientHandshake } from '../protocol/index.js'
 import { selectProtocol, type ResolvedConnectionOptions } from './options.js'
 import type { PendingUpgrade, PluginState } from './plugin-state.js'
@@ -29,7 +29,8 @@ export function acceptUpgrade (
   request: FastifyRequest,
   reply: FastifyReply,
   options: ResolvedConnectionOptions,
-  handler: AnyWebSocketHandler
+  handler: AnyWebSocketHandler,
+  messageCodec: MessageCodec | undefined
 ): FastifyReply | undefined {
   if (state.refusing !== undefined) return sendError(reply, 503, state.refusing)
   const raw = request.raw
@@ -86,6 +87,7 @@ export function acceptUpgrade (
       ? undefined
       : { options: options.perMessageDeflate!, params: deflate.params, header: deflate.header, limiter: state.zlibLimiter(options.perMessageDeflate!.concurrencyLimit) },
     autoPong: options.autoPong,
+    messageCodec,
     onClosed: state.registry.removerFor(route),
     // The app's logger and the request id, not the request (or its child logger): a closure
     // over those would keep them alive for the connection's whole life.

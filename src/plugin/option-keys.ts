@@ -21,7 +21,9 @@ export const CONNECTION_OPTION_KEYS: Readonly<Record<keyof WebSocketConnectionOp
   maxBufferedAmount: true,
   backpressurePolicy: true,
   autoPong: true,
-  perMessageDeflate: true
+  perMessageDeflate: true,
+  allowedOrigins: true,
+  requireOrigin: true
 })
 
 /** Options only `register` takes: they concern the whole plugin, not one route. */

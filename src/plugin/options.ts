@@ -6,6 +6,7 @@ import { DEFAULT_CLOSE_TIMEOUT } from '../connection/index.js'
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../protocol/index.js'
 import { ConfigErrorCode, FastifyWebSocketConfigError, invalidOption } from './errors.js'
 import type { WsServerOptions } from './ws-options.js'
+import { resolveOriginPolicy, type AllowedOrigins, type OriginCheck } from './origin-policy.js'
 
 /**
  * Picks the subprotocol for a connection from those the client offered (in its order of
@@ -92,6 +93,17 @@ export interface WebSocketConnectionOptions {
    * @default true
    */
   autoPong?: boolean
+  /**
+   * Which pages may open WebSockets here, by the `Origin` header browsers send: exact origins
+   * (`'https://app.example.com'`) and RegExps, a RegExp, or `(origin, rawRequest) => boolean |
+   * Promise<boolean>`. Anything else gets **403** before routing, hooks or the handler. Any app
+   * that authenticates WebSockets with cookies should set it (cross-site WebSocket hijacking).
+   * Requests without an Origin (non-browser clients) pass unless `requireOrigin` is set.
+   * @default any origin
+   */
+  allowedOrigins?: AllowedOrigins
+  /** With `allowedOrigins`: also refuse (403) upgrades that carry no `Origin` header. @default false */
+  requireOrigin?: boolean
 }
 
 /** Options for `app.register(websocket, options)`. */
@@ -153,6 +165,10 @@ export interface ResolvedConnectionOptions {
   /** null when off. */
   perMessageDeflate: ResolvedPerMessageDeflate | null
   autoPong: boolean
+  /** The route's origin check (`allowedOrigins`, `requireOrigin`); undefined: any origin. */
+  originCheck: OriginCheck | undefined
+  allowedOrigins: AllowedOrigins | undefined
+  requireOrigin: boolean | undefined
 }
 
 export const DEFAULT_PING_INTERVAL = 30_000
@@ -186,7 +202,10 @@ export function resolvePluginOptions (options: Omit<WebSocketPluginOptions, 'opt
     maxBufferedAmount: DEFAULT_MAX_BUFFERED_AMOUNT,
     backpressurePolicy: 'close',
     perMessageDeflate: null,
-    autoPong: true
+    autoPong: true,
+    originCheck: undefined,
+    allowedOrigins: undefined,
+    requireOrigin: undefined
   })
 }
 
@@ -228,8 +247,19 @@ export function resolveConnectionOptions (
     maxBufferedAmount: maxBufferedAmount ?? base.maxBufferedAmount,
     backpressurePolicy: backpressurePolicy ?? base.backpressurePolicy,
     perMessageDeflate: overrides.perMessageDeflate === undefined ? base.perMessageDeflate : perMessageDeflate(overrides.perMessageDeflate),
-    autoPong: autoPong ?? base.autoPong
+    autoPong: autoPong ?? base.autoPong,
+    ...originPolicy(overrides, base)
   })
+}
+
+/** A route's `allowedOrigins` / `requireOrigin`, each falling back to the plugin's. */
+function originPolicy (overrides: WebSocketConnectionOptions, base: ResolvedConnectionOptions): Pick<ResolvedConnectionOptions, 'originCheck' | 'allowedOrigins' | 'requireOrigin'> {
+  if (overrides.allowedOrigins === undefined && overrides.requireOrigin === undefined) {
+    return { originCheck: base.originCheck, allowedOrigins: base.allowedOrigins, requireOrigin: base.requireOrigin }
+  }
+  const allowedOrigins = overrides.allowedOrigins ?? base.allowedOrigins
+  const requireOrigin = overrides.requireOrigin ?? base.requireOrigin
+  return { originCheck: resolveOriginPolicy(allowedOrigins, requireOrigin), allowedOrigins, requireOrigin }
 }
 
 /** Validates `perMessageDeflate`; its precise complaint becomes an FST_WS_INVALID_OPTION. */

@@ -5,12 +5,18 @@ import { resolveConnectionOptions, type WebSocketRouteOptions } from './options.
 import type { PluginState } from './plugin-state.js'
 import { assertKnownRouteKeys } from './option-keys.js'
 import { runUpgradeCheck } from './upgrade-check.js'
+import { buildMessageCodec, type TypedMessageRoute } from './message-schema.js'
+import type { InvalidMessagePolicy, MessageCodec } from '../connection/index.js'
 
 type HttpHandler = (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) => unknown
 
 interface WebSocketRouteFields {
   websocket?: boolean | WebSocketRouteOptions
   wsHandler?: AnyWebSocketHandler
+  messageSchema?: unknown
+  sendSchema?: unknown
+  allowBinaryMessages?: unknown
+  onInvalidMessage?: unknown
 }
 
 /**
@@ -49,18 +55,54 @@ export function createRouteHook (state: PluginState) {
     const options = typeof websocket === 'object' && websocket !== null
       ? resolveConnectionOptions(websocket, state.options)
       : state.options
-    state.routes.add(route.url)
+    state.routes.add(route.url, options.originCheck)
+    const typed = typedMessageRoute(route)
+    // Built on the route's first upgrade with the app's compilers, then shared by its sockets.
+    let codec: MessageCodec | undefined
 
     route.handler = function websocketRouteHandler (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
       const pending = state.upgrades.get(request.raw)
       if (pending !== undefined) {
-        const accept = (): FastifyReply | undefined => acceptUpgrade(this, state, pending, request, reply, options, upgradeHandler)
+        if (typed !== undefined) codec ??= buildMessageCodec(typed, request, reply)
+        const accept = (): FastifyReply | undefined => acceptUpgrade(this, state, pending, request, reply, options, upgradeHandler, codec)
         return state.upgradeCheck === undefined ? accept() : runUpgradeCheck(state.upgradeCheck, request, reply, accept)
       }
       if (httpHandler !== undefined) return httpHandler.call(this, request, reply)
       return upgradeRequired(request, reply)
     } as RouteOptions['handler']
   }
+}
+
+/**
+ * A route's typed-message options (`messageSchema`, `sendSchema`, `allowBinaryMessages`,
+ * `onInvalidMessage`), checked; undefined when it has neither schema. The last two mean
+ * something only with a `messageSchema`, so alone they are refused rather than ignored.
+ */
+function typedMessageRoute (route: RouteOptions & WebSocketRouteFields): TypedMessageRoute | undefined {
+  const { messageSchema, sendSchema, allowBinaryMessages, onInvalidMessage } = route
+  for (const [name, schema] of [['messageSchema', messageSchema], ['sendSchema', sendSchema]] as const) {
+    if (schema !== undefined && (typeof schema !== 'object' || schema === null || Array.isArray(schema))) {
+      throw routeOptionError(route.url, `${name} must be a JSON Schema object`)
+    }
+  }
+  if (allowBinaryMessages !== undefined && typeof allowBinaryMessages !== 'boolean') throw routeOptionError(route.url, 'allowBinaryMessages must be a boolean')
+  if (onInvalidMessage !== undefined && onInvalidMessage !== 'close' && onInvalidMessage !== 'event') {
+    throw routeOptionError(route.url, "onInvalidMessage must be 'close' or 'event'")
+  }
+  if (messageSchema === undefined && (allowBinaryMessages !== undefined || onInvalidMessage !== undefined)) {
+    throw routeOptionError(route.url, 'allowBinaryMessages and onInvalidMessage apply to messages checked by a messageSchema: add one, or remove them')
+  }
+  if (messageSchema === undefined && sendSchema === undefined) return undefined
+  return {
+    messageSchema: messageSchema as object | undefined,
+    sendSchema: sendSchema as object | undefined,
+    allowBinaryMessages: allowBinaryMessages === true,
+    onInvalidMessage: (onInvalidMessage ?? 'close') as InvalidMessagePolicy
+  }
+}
+
+function routeOptionError (url: string, message: string): FastifyWebSocketConfigError {
+  return new FastifyWebSocketConfigError(ConfigErrorCode.InvalidOption, `route ${url}: ${message}`)
 }
 
 /**

@@ -1,5 +1,12 @@
 import FindMyWay from 'find-my-way'
 import type { FastifyInstance } from 'fastify'
+import type { OriginCheck } from './origin-policy.js'
+
+/** What the upgrade listener learns about a path before routing. */
+export interface RouteMatch {
+  /** The route's origin check, judged before routing and hooks; undefined: any origin. */
+  originCheck: OriginCheck | undefined
+}
 
 /**
  * Knows which paths belong to websocket routes, so the upgrade listener claims only those
@@ -9,7 +16,7 @@ import type { FastifyInstance } from 'fastify'
  */
 export class RouteMatcher {
   private readonly router: FindMyWay.Instance<FindMyWay.HTTPVersion.V1>
-  private readonly paths = new Set<string>()
+  private readonly paths = new Map<string, RouteMatch>()
 
   constructor (fastify: FastifyInstance) {
     const config = fastify.initialConfig as Record<string, unknown> & { routerOptions?: Record<string, unknown> }
@@ -23,18 +30,23 @@ export class RouteMatcher {
     })
   }
 
-  add (url: string): void {
+  /**
+   * Adds a websocket route's path. Routes that share a path (with different constraints)
+   * share the first one's origin check: it is judged before routing tells them apart.
+   */
+  add (url: string, originCheck: OriginCheck | undefined): void {
     if (this.paths.has(url)) return
-    this.paths.add(url)
-    this.router.on('GET', url, noop)
+    const match: RouteMatch = { originCheck }
+    this.paths.set(url, match)
+    this.router.on('GET', url, noop, match)
   }
 
-  /** Whether `url` (path and query, as in the request line) is a websocket route's path. */
-  matches (url: string | undefined): boolean {
-    if (url === undefined || this.paths.size === 0) return false
+  /** The websocket route `url` (path and query, as in the request line) belongs to, if any. */
+  match (url: string | undefined): RouteMatch | undefined {
+    if (url === undefined || this.paths.size === 0) return undefined
     const query = url.indexOf('?')
     const path = query === -1 ? url : url.slice(0, query)
-    return this.router.find('GET', path) !== null
+    return (this.router.find('GET', path)?.store as RouteMatch | undefined) ?? undefined
   }
 }
 

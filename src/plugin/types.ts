@@ -14,7 +14,7 @@ import type {
   RawServerDefault,
   RouteGenericInterface
 } from 'fastify'
-import type { PublishOptions, WebSocket, WebSocketData } from '../connection/index.js'
+import type { MessageArgs, PublishOptions, RawMessageArgs, WebSocket, WebSocketData } from '../connection/index.js'
 import type { WebSocketRouteOptions } from './options.js'
 import type { InjectWSHooks, InjectWSOptions } from './inject-ws.js'
 import type { WebSocketServerStats } from './server-stats.js'
@@ -71,12 +71,57 @@ export type WebSocketHandler<
   ContextConfig = ContextConfigDefault,
   SchemaCompiler extends FastifySchema = FastifySchema,
   TypeProvider extends FastifyTypeProvider = FastifyTypeProviderDefault,
-  Logger extends FastifyBaseLogger = FastifyBaseLogger
+  Logger extends FastifyBaseLogger = FastifyBaseLogger,
+  Message extends MessageArgs = RawMessageArgs,
+  Outgoing = unknown
 > = (
   this: FastifyInstance<RawServer>,
-  socket: WebSocket,
+  socket: WebSocket<Message, Outgoing>,
   request: FastifyRequest<RouteGeneric, RawServer, RawRequest, SchemaCompiler, TypeProvider, ContextConfig, Logger>
 ) => unknown
+
+/** What a type provider makes of a schema for validation (Fastify's own rule, which it does not export). */
+type CallValidatorTypeProvider<TypeProvider extends FastifyTypeProvider, Schema> = (TypeProvider & { schema: Schema })['validator']
+/** ... and for serialisation. */
+type CallSerializerTypeProvider<TypeProvider extends FastifyTypeProvider, Schema> = (TypeProvider & { schema: Schema })['serializer']
+
+/**
+ * The 'message' arguments of a route with `messageSchema` (through the app's type provider:
+ * TypeBox, json-schema-to-ts...): the validated value, and Buffers for binary messages when
+ * `allowBinaryMessages` is true; raw `[Buffer, boolean]` without a schema.
+ */
+export type TypedMessageArgs<TypeProvider extends FastifyTypeProvider, MessageSchema, AllowBinary extends boolean> =
+  [MessageSchema] extends [undefined]
+    ? RawMessageArgs
+    : AllowBinary extends true
+      ? [data: CallValidatorTypeProvider<TypeProvider, MessageSchema>, isBinary: false] | [data: Buffer, isBinary: true]
+      : [data: CallValidatorTypeProvider<TypeProvider, MessageSchema>, isBinary: false]
+
+/** What `sendJSON` accepts on a route with `sendSchema` (through the type provider); else anything. */
+export type TypedOutgoing<TypeProvider extends FastifyTypeProvider, SendSchema> =
+  [SendSchema] extends [undefined] ? unknown : CallSerializerTypeProvider<TypeProvider, SendSchema>
+
+/** Route options for typed messages (next to `websocket`, like `schema`). */
+export interface TypedMessageRouteOptions<MessageSchema = undefined, SendSchema = undefined, AllowBinary extends boolean = false> {
+  /**
+   * JSON Schema of what clients send: each text message is parsed as JSON and validated by the
+   * app's validator compiler (its Ajv options and plugins apply), compiled once per route, and
+   * 'message' listeners get the value, typed through the app's type provider. A message that
+   * is not JSON or does not match closes the connection with 1007 and a reason naming the
+   * failing path (see `onInvalidMessage`); a binary message closes it with 1003 (see
+   * `allowBinaryMessages`).
+   */
+  messageSchema?: MessageSchema
+  /** JSON Schema of what `socket.sendJSON()` sends: serialised by the app's serializer compiler. */
+  sendSchema?: SendSchema
+  /** Let binary messages through (as Buffers, `isBinary` true) on a `messageSchema` route. @default false */
+  allowBinaryMessages?: AllowBinary
+  /**
+   * What an invalid message does: `'close'` (1007, or 1003 for binary) or `'event'` (an
+   * 'invalid' event, the connection stays open). @default 'close'
+   */
+  onInvalidMessage?: 'close' | 'event'
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -112,6 +157,14 @@ declare module 'fastify' {
   > {
     /** Make this a websocket route; an object overrides the plugin's connection options. */
     websocket?: boolean | WebSocketRouteOptions
+    /** See TypedMessageRouteOptions. */
+    messageSchema?: unknown
+    /** See TypedMessageRouteOptions. */
+    sendSchema?: unknown
+    /** See TypedMessageRouteOptions. */
+    allowBinaryMessages?: boolean
+    /** See TypedMessageRouteOptions. */
+    onInvalidMessage?: 'close' | 'event'
     /**
      * With `app.route`: the handler for upgrade requests, while `handler` serves plain HTTP.
      */
@@ -127,11 +180,13 @@ declare module 'fastify' {
   > {
     // With `websocket` set, the handler gets (socket, request).
     <RouteGeneric extends RouteGenericInterface = RouteGenericInterface, ContextConfig = ContextConfigDefault,
-      const SchemaCompiler extends FastifySchema = FastifySchema>(
+      const SchemaCompiler extends FastifySchema = FastifySchema, const MessageSchema = undefined, const SendSchema = undefined,
+      const AllowBinary extends boolean = false>(
       path: string,
       opts: RouteShorthandOptions<RawServer, RawRequest, RawReply, RouteGeneric, ContextConfig, SchemaCompiler, TypeProvider, Logger> &
-      { websocket: true | WebSocketRouteOptions },
-      handler: WebSocketHandler<RawServer, RawRequest, RouteGeneric, ContextConfig, SchemaCompiler, TypeProvider, Logger>
+      { websocket: true | WebSocketRouteOptions } & TypedMessageRouteOptions<MessageSchema, SendSchema, AllowBinary>,
+      handler: WebSocketHandler<RawServer, RawRequest, RouteGeneric, ContextConfig, SchemaCompiler, TypeProvider, Logger,
+        TypedMessageArgs<TypeProvider, MessageSchema, AllowBinary>, TypedOutgoing<TypeProvider, SendSchema>>
     ): FastifyInstance<RawServer, RawRequest, RawReply, Logger, TypeProvider>
   }
 }

@@ -15,8 +15,8 @@ import { recordRefusal } from './server-stats.js'
  */
 export function createUpgradeListener (fastify: FastifyInstance, state: PluginState) {
   return function onUpgrade (request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const ours = state.routes.matches(request.url)
-    if (!ours && fastify.server.listenerCount('upgrade') > 1) {
+    const route = state.routes.match(request.url)
+    if (route === undefined && fastify.server.listenerCount('upgrade') > 1) {
       // Another listener owns this upgrade, and its own timing.
       state.handshakeTimeouts.stop(socket)
       return
@@ -49,30 +49,65 @@ export function createUpgradeListener (fastify: FastifyInstance, state: PluginSt
       return
     }
 
-    const response = new ServerResponse(request)
-    response.shouldKeepAlive = false
+    // The Origin policy runs before routing and hooks (RFC 6455 §10.2): a page on another
+    // site learns nothing, and no hook or handler runs for it.
+    const originCheck = route?.originCheck
+    if (originCheck === undefined) return routeUpgrade(fastify, state, request, socket, head)
+    let verdict: ReturnType<typeof originCheck>
     try {
-      response.assignSocket(socket as Socket)
+      verdict = originCheck(request)
     } catch (error) {
-      // ERR_HTTP_SOCKET_ASSIGNED: an earlier listener gave the socket a response of its own
-      // and answers on it. Thrown out of the server's 'upgrade' event, it would be an uncaught
-      // exception that ends the process.
-      fastify.log.warn({ err: error, url: request.url }, 'websocket upgrade failed: another upgrade listener already answers this request')
-      return
+      return originCheckFailed(fastify, state, request, socket, error)
     }
-    state.upgrades.set(request, { socket, head })
-    // A refused upgrade (hook reply, 404, bad handshake) ends here: close the socket. Node's
-    // HTTP server ends the socket after a `Connection: close` response itself, but this
-    // response is ours, not the server's: without the `end()` the socket never finishes,
-    // stays open, and `app.close()` waits for it forever.
-    response.once('finish', () => {
-      recordRefusal(state, response.statusCode, request.url)
-      response.detachSocket(socket as Socket)
-      socket.end()
-      destroyWhenFlushed(socket)
-    })
-    fastify.routing(request, response)
+    if (verdict === true) return routeUpgrade(fastify, state, request, socket, head)
+    if (typeof verdict === 'string') return refuseOrigin(state, request, socket, verdict)
+    verdict.then((late) => {
+      if (late === true) routeUpgrade(fastify, state, request, socket, head)
+      else refuseOrigin(state, request, socket, late)
+    }, (error: unknown) => originCheckFailed(fastify, state, request, socket, error))
   }
+}
+
+/** 403: the page's origin is not one this route accepts. */
+function refuseOrigin (state: PluginState, request: IncomingMessage, socket: Duplex, reason: string): void {
+  recordRefusal(state, 403, request.url)
+  writeHttpErrorAndClose(socket, 403, reason)
+}
+
+/** An `allowedOrigins` function threw or rejected: a server bug, so 500, logged. */
+function originCheckFailed (fastify: FastifyInstance, state: PluginState, request: IncomingMessage, socket: Duplex, error: unknown): void {
+  fastify.log.error({ err: error, url: request.url }, 'websocket upgrade: the allowedOrigins function failed')
+  recordRefusal(state, 500, request.url)
+  writeHttpErrorAndClose(socket, 500, 'the origin check failed')
+}
+
+/** Hands the upgrade to Fastify's router, with a response bound to the raw socket. */
+function routeUpgrade (fastify: FastifyInstance, state: PluginState, request: IncomingMessage, socket: Duplex, head: Buffer): void {
+  // The client may have left while an async origin check ran.
+  if (socket.destroyed) return
+  const response = new ServerResponse(request)
+  response.shouldKeepAlive = false
+  try {
+    response.assignSocket(socket as Socket)
+  } catch (error) {
+    // ERR_HTTP_SOCKET_ASSIGNED: an earlier listener gave the socket a response of its own
+    // and answers on it. Thrown out of the server's 'upgrade' event, it would be an uncaught
+    // exception that ends the process.
+    fastify.log.warn({ err: error, url: request.url }, 'websocket upgrade failed: another upgrade listener already answers this request')
+    return
+  }
+  state.upgrades.set(request, { socket, head })
+  // A refused upgrade (hook reply, 404, bad handshake) ends here: close the socket. Node's
+  // HTTP server ends the socket after a `Connection: close` response itself, but this
+  // response is ours, not the server's: without the `end()` the socket never finishes,
+  // stays open, and `app.close()` waits for it forever.
+  response.once('finish', () => {
+    recordRefusal(state, response.statusCode, request.url)
+    response.detachSocket(socket as Socket)
+    socket.end()
+    destroyWhenFlushed(socket)
+  })
+  fastify.routing(request, response)
 }
 
 /** Whether an earlier 'upgrade' listener has already answered on this socket and let it go. */
