@@ -19,7 +19,6 @@
  * `fin: false`.
  */
 import t from 'tap'
-import WebSocket from 'ws'
 import { AUTOBAHN_MESSAGE_SIZES, AutobahnMessages, autobahnCorpora } from '../helpers/compression-corpora.js'
 import { DeflatePeer, ECHO_THRESHOLD, autobahnOffer, runEchoCase, scaledCount, startDeflateEchoServer } from '../helpers/deflate-peer.js'
 import { tapSocket } from '../helpers/wire-tap.js'
