@@ -7,10 +7,12 @@
  * socket (tapSocket): which messages had RSV1, and in how many frames.
  *
  * The server is the echo app (perMessageDeflate: true, so its threshold is 1 KiB; 64 MiB
- * messages). test/compression/ws-interop.test.ts covers the compression units against ws
+ * messages); the last test turns the roles round: our client against a `ws` server. test/compression/ws-interop.test.ts covers the compression units against ws
  * without the plugin; this file goes through the plugin, the connection and the client.
  */
+import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
+import { WebSocketServer } from 'ws'
 import { buildApp, closeEvent, nextMessage, openWs } from '../helpers/app.js'
 import { LADDER, binaryPayload, sizeLabel, textPayload } from '../helpers/deflate-payloads.js'
 import { tapSocket, type SocketTap } from '../helpers/wire-tap.js'
@@ -82,7 +84,7 @@ function cut (data: Buffer, pieces: number, whole = false): Buffer[] {
  * what crossed the server's socket checked: every incoming message RSV1 as `clientCompressed`
  * says, in as many frames as pieces, every echo one frame with RSV1 exactly from 1 KiB.
  */
-async function runLadder (t: Test, list: Step[], send: (step: Step) => void, next: () => Promise<{ data: Buffer, isBinary: boolean }>, clientCompressed: (step: Step) => boolean, tap: SocketTap, log: Array<{ length: number, isBinary: boolean }>): Promise<void> {
+async function runLadder (t: Test, list: Step[], send: (step: Step) => void, next: () => Promise<{ data: Buffer, isBinary: boolean }>, clientCompressed: (step: Step) => boolean, tap: SocketTap, log: Array<{ length: number, isBinary: boolean }>, serverThreshold = THRESHOLD): Promise<void> {
   let failure: string | undefined
   for (const step of list) {
     send(step)
@@ -100,10 +102,10 @@ async function runLadder (t: Test, list: Step[], send: (step: Step) => void, nex
     'client to server: RSV1 as the client compresses, on the first frame only, in the pieces sent')
   t.ok(incoming.every((m) => m.frames.every((f, i) => f.masked && !f.rsv2 && !f.rsv3 && (i === 0 || !f.rsv1))), 'client frames masked, RSV1 never on a continuation')
   t.same(outgoing.map((m, i) => ({ step: list[i].label, compressed: m.compressed, frames: m.frames.length })),
-    list.map((step) => ({ step: step.label, compressed: step.data.length >= THRESHOLD, frames: 1 })),
-    'server to client: every echo one frame, RSV1 exactly on those of 1 KiB or more')
+    list.map((step) => ({ step: step.label, compressed: step.data.length >= serverThreshold, frames: 1 })),
+    `server to client: every echo one frame, RSV1 exactly on those of ${serverThreshold} bytes or more`)
   const compressedOut = outgoing.filter((m) => m.compressed)
-  const plainBytes = list.filter((step) => step.data.length >= THRESHOLD).reduce((sum, step) => sum + step.data.length, 0)
+  const plainBytes = list.filter((step) => step.data.length >= serverThreshold).reduce((sum, step) => sum + step.data.length, 0)
   const wireBytes = compressedOut.reduce((sum, m) => sum + m.wireBytes, 0)
   t.ok(wireBytes < plainBytes * 0.7, `compressed echoes are smaller on the wire (${wireBytes} bytes for ${plainBytes})`)
 }
@@ -176,3 +178,32 @@ for (const fragmented of [false, true]) {
     t.equal(await closed, 1000)
   })
 }
+
+t.test('our client (threshold 0) against a ws server (perMessageDeflate, threshold 0): every size, text and binary, whole, compressed both ways', async (t) => {
+  const serverTaps: SocketTap[] = []
+  const serverLogs: Array<Array<{ length: number, isBinary: boolean }>> = []
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: MAX, perMessageDeflate: { threshold: 0 } })
+  await new Promise((resolve) => wss.once('listening', resolve))
+  t.teardown(async () => await new Promise<void>((resolve) => wss.close(() => resolve())))
+  wss.on('connection', (socket, request) => {
+    serverTaps.push(tapSocket(request.socket as import('node:net').Socket))
+    const log: Array<{ length: number, isBinary: boolean }> = []
+    serverLogs.push(log)
+    socket.on('message', (data, isBinary) => {
+      const buffer = data as Buffer
+      log.push({ length: buffer.length, isBinary })
+      socket.send(buffer, { binary: isBinary })
+    })
+  })
+  const client = await connect(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`, { perMessageDeflate: { threshold: 0 }, maxMessageSize: MAX })
+  t.teardown(() => client.terminate())
+  t.match(client.extensions, /^permessage-deflate/, `agreed with ws: ${client.extensions}`)
+  const list = steps(() => 1)
+  await runLadder(t, list,
+    (step) => client.send(step.data, { binary: step.binary }),
+    inboxOf(client),
+    () => true, serverTaps[0], serverLogs[0], 0)
+  const closed = new Promise<number>((resolve) => client.once('close', (code) => resolve(code)))
+  client.close(1000)
+  t.equal(await closed, 1000)
+})
