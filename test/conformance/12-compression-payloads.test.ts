@@ -18,10 +18,12 @@
  * thread-pool inflates), and `ws` as an independent compressing client, fragmenting with
  * `fin: false`.
  */
+import zlib from 'node:zlib'
 import t from 'tap'
 import { AUTOBAHN_MESSAGE_SIZES, AutobahnMessages, autobahnCorpora } from '../helpers/compression-corpora.js'
 import { DeflatePeer, ECHO_THRESHOLD, autobahnOffer, runEchoCase, scaledCount, startDeflateEchoServer } from '../helpers/deflate-peer.js'
 import { tapSocket } from '../helpers/wire-tap.js'
+import { OP, buildFrame } from '../helpers/raw-client.js'
 import { closeEvent, nextMessage, openWs } from '../helpers/app.js'
 
 const port = await startDeflateEchoServer(t)
@@ -92,3 +94,62 @@ for (const [j, corpus] of corpora.entries()) {
     })
   })
 }
+
+t.test('12.x edges of compressed fragmentation (raw frames, default offer)', async (t) => {
+  const json = corpora[0].data
+
+  t.test('12.x a compressed message whose first frame (RSV1) is empty, its data in 3 continuations: echoed exact', async (t) => {
+    const peer = await DeflatePeer.open(t, port, autobahnOffer())
+    const message = json.subarray(0, 5000)
+    const [whole] = await peer.encode(message, { binary: false })
+    // Take the payload back out of the frame we built, to spread it over other frames.
+    const payload = DeflatePeer.payloadOf(whole)
+    const third = Math.ceil(payload.length / 3)
+    peer.client.write(Buffer.concat([
+      buildFrame({ opcode: OP.TEXT, rsv1: true, fin: false, payload: Buffer.alloc(0) }),
+      buildFrame({ opcode: OP.CONT, fin: false, payload: payload.subarray(0, third) }),
+      buildFrame({ opcode: OP.CONT, fin: false, payload: payload.subarray(third, 2 * third) }),
+      buildFrame({ opcode: OP.CONT, payload: payload.subarray(2 * third) })
+    ]))
+    const echo = await peer.receive()
+    t.ok(echo.data.equals(message) && !echo.binary && echo.compressed, 'echoed exact, compressed, as text')
+    await peer.closeNormally()
+  })
+
+  t.test('12.x pings between the frames of a compressed message are answered first, then the message is echoed', async (t) => {
+    const peer = await DeflatePeer.open(t, port, autobahnOffer())
+    const message = json.subarray(10_000, 110_000)
+    const frames = await peer.encode(message, { binary: false, fragmentSize: 4096 })
+    const withPings: Buffer[] = []
+    frames.forEach((f, i) => {
+      withPings.push(f)
+      if (i < frames.length - 1 && i % 2 === 0) withPings.push(buildFrame({ opcode: OP.PING, payload: `p${i}` }))
+    })
+    peer.client.write(Buffer.concat(withPings))
+    const pings = Math.ceil((frames.length - 1) / 2)
+    for (let i = 0; i < pings; i++) {
+      const pong = await peer.client.readFrame()
+      t.equal(pong.opcode, OP.PONG, `pong ${i + 1} before the echo`)
+      t.notOk(pong.rsv1, 'pongs never carry RSV1')
+    }
+    const echo = await peer.receive()
+    t.ok(echo.data.equals(message) && echo.compressed, `the ${message.length}-byte message, inflated in the thread pool, echoed exact`)
+    await peer.closeNormally()
+  })
+
+  t.test('12.x a compressed message ending in a final block (BFINAL = 1), then more messages with context takeover: echoed exact', async (t) => {
+    // RFC 7692 §7.2.3.4: a sender may end a message with BFINAL set; the receiver's appended
+    // 00 00 ff ff then follows the end of the DEFLATE stream.
+    const peer = await DeflatePeer.open(t, port, 'permessage-deflate')
+    t.same(peer.agreed?.clientNoContextTakeover, false, 'context takeover for the client')
+    const first = json.subarray(0, 3000)
+    const finished = zlib.deflateRawSync(first)
+    peer.client.write(buildFrame({ opcode: OP.TEXT, rsv1: true, payload: finished }))
+    const echo = await peer.receive()
+    t.ok(echo.data.equals(first), 'the BFINAL message echoed exact')
+    // Our client's compressor never saw `first`: its next messages do not refer to it, which
+    // is valid whatever the server kept.
+    const source = new AutobahnMessages(json, 2000)
+    await runEchoCase(t, peer, { next: () => source.next(), count: 10, binary: false, fragmentSize: 0, expectCompressed: compressedFromThreshold })
+  })
+})

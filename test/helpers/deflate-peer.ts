@@ -23,7 +23,7 @@ import zlib from 'node:zlib'
 import type { Test } from 'tap'
 import { buildApp, type Teardown } from './app.js'
 import { FuzzPeer } from './conformance.js'
-import { OP, RawClient, buildFrame, type Frame, type HttpResponse } from './raw-client.js'
+import { OP, RawClient, buildFrame, parseFrame, type Frame, type HttpResponse } from './raw-client.js'
 import { decodeDeflate } from './deflate-decoder.js'
 import type { WebSocketPluginOptions } from '../../src/index.js'
 
@@ -223,6 +223,13 @@ export class DeflatePeer {
       rsv1: compress && i === 0,
       payload: piece
     }))
+  }
+
+  /** The unmasked payload of a frame `encode` built (to rebuild it in other frames). */
+  static payloadOf (frame: Buffer): Buffer {
+    const parsed = parseFrame(frame)
+    if (parsed === null) throw new Error('not a complete frame')
+    return parsed.frame.payload
   }
 
   /** Sends one message (its frames in one write). */
