@@ -9,9 +9,16 @@
  * from getrusage, so a result bound by the load generator shows as such.
  *
  * Modes (one JSON line on stdout per run; progress events are JSON lines too):
- *   echo       --conns C --inflight K --size S [--text] --warmup W --duration D
+ *   echo       --conns C --inflight K --size S [--text] [--json] [--deflate] --warmup W --duration D
  *              C connections each keep K messages in flight; every frame owed to a connection
  *              goes out in one write (EPOLLOUT on partial writes). Reports messages/s and MB/s.
+ *              --json: text messages of S bytes of JSON-like records, 64 different ones sent in
+ *              turn (so a compressor's context sees similar, not identical, messages).
+ *              --deflate: offers `permessage-deflate; client_max_window_bits` (RFC 7692), fails
+ *              a connection the server does not agree it on, compresses every message it sends
+ *              (one zlib stream per connection, a sync flush per message, tail stripped, RSV1;
+ *              context takeover unless the server asked otherwise) and inflates every echo that
+ *              has RSV1 with the agreed window before comparing it byte for byte.
  *   handshake  --conns P --warmup W --duration D
  *              P concurrent loops of: connect, upgrade, send close 1000, read the close,
  *              wait for the server to close TCP (RFC 6455 §7.1.1; 1 s cap), close. conns/s.
@@ -44,6 +51,7 @@
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 enum { M_ECHO, M_HANDSHAKE, M_IDLE, M_LATENCY };
 enum { ST_FREE, ST_CONNECTING, ST_HS_SENT, ST_OPEN, ST_CLOSE_SENT, ST_WAIT_EOF };
@@ -75,6 +83,15 @@ typedef struct {
   int waiting;
   /* handshake */
   double deadline;
+  /* --json / --deflate */
+  uint32_t seq_sent, seq_recv; /* messages queued / echoes verified: echo k is message k */
+  int rsv1;                    /* the frame being read is compressed */
+  uint8_t *obuf;               /* encoded frames not yet written */
+  size_t olen, ooff, ocap;
+  uint8_t *cbuf;               /* the compressed payload being read */
+  size_t clen, ccap;
+  z_stream *dz, *iz;           /* our compressor, our decompressor of the server's messages */
+  int server_no_ctx, client_no_ctx, server_bits, client_bits;
 } conn_t;
 
 /* options */
@@ -85,6 +102,13 @@ static int nconns = 100;
 static int inflight = 32;
 static size_t msg_size = 64;
 static int text = 0;
+static int json = 0;           /* varying JSON-like text messages (a pool, sent in turn) */
+static int deflate_on = 0;     /* permessage-deflate (RFC 7692) */
+#define POOL 64
+static uint8_t *pool[POOL];
+static uint8_t *zscratch;      /* one message's compressed bytes, or an echo inflated */
+static size_t zscratch_cap;
+static uint8_t *inflated;
 static double warmup = 1.0, duration = 3.0;
 static double rate = 20000;
 static int stage = 0;
@@ -271,10 +295,144 @@ static size_t encode_frame (uint8_t *out, int opcode, const uint8_t *data, size_
   return o + len;
 }
 
+/* --json: POOL messages of exactly msg_size bytes of JSON-like records (ASCII). */
+static void build_pool (void) {
+  static const char *status[] = { "online", "away", "busy", "offline" };
+  for (int k = 0; k < POOL; k++) {
+    pool[k] = malloc(msg_size + 256);
+    uint32_t x = 2166136261u ^ (uint32_t)k * 16777619u;
+    size_t n = (size_t)snprintf((char *)pool[k], 64, "{\"type\":\"update\",\"seq\":%d,\"items\":[", k);
+    while (n < msg_size) {
+      x = x * 1103515245u + 12345u;
+      n += (size_t)snprintf((char *)pool[k] + n, 200, "{\"id\":%u,\"user\":\"user%u\",\"status\":\"%s\",\"score\":%u.%02u},",
+                            x % 100000, (x >> 8) % 977, status[(x >> 4) & 3], (x >> 12) % 1000, (x >> 20) % 100);
+    }
+  }
+  zscratch_cap = compressBound(msg_size) + 64;
+  zscratch = malloc(zscratch_cap);
+  inflated = malloc(msg_size + 1);
+}
+
+/* What echo number `seq` must contain. */
+static const uint8_t *expected_payload (uint32_t seq) {
+  return json ? pool[seq % POOL] : payload;
+}
+
+static void obuf_reserve (conn_t *c, size_t more) {
+  if (c->olen + more <= c->ocap) return;
+  if (c->ooff > 0) { /* drop what was written */
+    memmove(c->obuf, c->obuf + c->ooff, c->olen - c->ooff);
+    c->olen -= c->ooff;
+    c->ooff = 0;
+    if (c->olen + more <= c->ocap) return;
+  }
+  c->ocap = (c->olen + more) * 2;
+  c->obuf = realloc(c->obuf, c->ocap);
+  if (!c->obuf) die("out of memory");
+}
+
+/* Appends one masked frame: FIN, opcode, RSV1 when compressed (RFC 7692 §6.1). */
+static void obuf_frame (conn_t *c, int opcode, int rsv1, const uint8_t *data, size_t len) {
+  static const uint8_t mask[4] = { 0x37, 0xfa, 0x21, 0x3d };
+  obuf_reserve(c, len + 14);
+  size_t o = encode_frame(c->obuf + c->olen, opcode, data, len, mask);
+  if (rsv1) c->obuf[c->olen] |= 0x40;
+  c->olen += o;
+}
+
+/* Queues the connection's next message (compressed with --deflate) into its output buffer. */
+static void queue_message (conn_t *c) {
+  const uint8_t *msg = expected_payload(c->seq_sent++);
+  if (!deflate_on) { obuf_frame(c, text ? 1 : 2, 0, msg, msg_size); return; }
+  z_stream *z = c->dz;
+  z->next_in = (Bytef *)msg;
+  z->avail_in = (uInt)msg_size;
+  z->next_out = zscratch;
+  z->avail_out = (uInt)zscratch_cap;
+  /* RFC 7692 §7.2.1: compress, then a sync flush, whose 00 00 ff ff tail is removed. */
+  if (deflate(z, Z_SYNC_FLUSH) != Z_OK || z->avail_in != 0 || z->avail_out == 0) die("deflate failed");
+  size_t n = zscratch_cap - z->avail_out;
+  if (n < 4 || memcmp(zscratch + n - 4, "\x00\x00\xff\xff", 4) != 0) die("deflate output lacks the sync flush tail");
+  if (c->client_no_ctx) deflateReset(z);
+  obuf_frame(c, text ? 1 : 2, 1, zscratch, n - 4);
+}
+
+/*
+ * Reads the server's answer (RFC 7692 §7.1) from the 101 head. Returns 0 and sets the
+ * connection's parameters, or -1 with `why` set: no permessage-deflate, an unknown parameter,
+ * a window outside 8..15.
+ */
+static int parse_deflate_answer (conn_t *c, const char *head, size_t head_len, char *why, size_t why_len) {
+  char buf[HS_MAX];
+  memcpy(buf, head, head_len);
+  buf[head_len] = 0;
+  char *line = strcasestr(buf, "\r\nSec-WebSocket-Extensions:");
+  if (!line) { snprintf(why, why_len, "server declined permessage-deflate"); return -1; }
+  line += strlen("\r\nSec-WebSocket-Extensions:");
+  char *end = strstr(line, "\r\n");
+  if (end) *end = 0;
+  c->server_no_ctx = c->client_no_ctx = 0;
+  c->server_bits = c->client_bits = 15;
+  int first = 1;
+  for (char *part = strtok(line, ";"); part; part = strtok(NULL, ";"), first = 0) {
+    while (*part == ' ' || *part == '\t') part++;
+    char *tail = part + strlen(part);
+    while (tail > part && (tail[-1] == ' ' || tail[-1] == '\t')) *--tail = 0;
+    if (first) {
+      if (strcmp(part, "permessage-deflate") != 0) { snprintf(why, why_len, "unexpected extension %.40s", part); return -1; }
+      continue;
+    }
+    int bits;
+    if (strcmp(part, "server_no_context_takeover") == 0) c->server_no_ctx = 1;
+    else if (strcmp(part, "client_no_context_takeover") == 0) c->client_no_ctx = 1;
+    else if (sscanf(part, "server_max_window_bits=%d", &bits) == 1 && bits >= 8 && bits <= 15) c->server_bits = bits;
+    else if (sscanf(part, "client_max_window_bits=%d", &bits) == 1 && bits >= 8 && bits <= 15) c->client_bits = bits;
+    else { snprintf(why, why_len, "unexpected permessage-deflate parameter %.40s", part); return -1; }
+  }
+  return 0;
+}
+
+static void deflate_init (conn_t *c) {
+  c->dz = calloc(1, sizeof *c->dz);
+  c->iz = calloc(1, sizeof *c->iz);
+  /* zlib refuses an 8-bit raw deflate window; 9 stays within 256 bytes (MAX_DIST = 250). */
+  if (deflateInit2(c->dz, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -(c->client_bits == 8 ? 9 : c->client_bits), 8, Z_DEFAULT_STRATEGY) != Z_OK) die("deflateInit2");
+  if (inflateInit2(c->iz, -c->server_bits) != Z_OK) die("inflateInit2");
+}
+
+static void deflate_free (conn_t *c) {
+  if (c->dz) { deflateEnd(c->dz); free(c->dz); c->dz = NULL; }
+  if (c->iz) { inflateEnd(c->iz); free(c->iz); c->iz = NULL; }
+  free(c->obuf); c->obuf = NULL; c->olen = c->ooff = c->ocap = 0;
+  free(c->cbuf); c->cbuf = NULL; c->clen = c->ccap = 0;
+}
+
+/* Inflates the compressed echo just read and compares it with message `seq_recv`. */
+static int check_compressed_echo (conn_t *c) {
+  static const uint8_t tail[4] = { 0x00, 0x00, 0xff, 0xff };
+  z_stream *z = c->iz;
+  z->next_out = inflated;
+  z->avail_out = (uInt)msg_size + 1; /* one spare byte: an echo longer than the message shows */
+  int rc = Z_OK;
+  for (int pass = 0; pass < 2 && rc == Z_OK; pass++) {
+    /* RFC 7692 §7.2.2: the payload, then the tail the sender removed. */
+    z->next_in = pass == 0 ? c->cbuf : (Bytef *)tail;
+    z->avail_in = pass == 0 ? (uInt)c->clen : 4;
+    rc = inflate(z, Z_SYNC_FLUSH);
+    if (rc == Z_BUF_ERROR && z->avail_in == 0) rc = Z_OK; /* no progress needed: all consumed */
+    if (rc == Z_OK && z->avail_in != 0) rc = Z_BUF_ERROR;   /* output full: too long */
+  }
+  if (rc != Z_OK) return -1;
+  size_t n = msg_size + 1 - z->avail_out;
+  if (c->server_no_ctx) inflateReset(z);
+  return n == msg_size && memcmp(inflated, expected_payload(c->seq_recv), msg_size) == 0 ? 0 : -1;
+}
+
 static void build_frames (void) {
   payload = malloc(msg_size ? msg_size : 1);
   /* Text payloads are printable ASCII (valid UTF-8); binary ones cover every byte value. */
   for (size_t i = 0; i < msg_size; i++) payload[i] = text ? (uint8_t)('a' + (i * 7) % 26) : (uint8_t)(i * 31 + 7);
+  if (json) build_pool();
   static const uint8_t mask[4] = { 0x37, 0xfa, 0x21, 0x3d }; /* the RFC 6455 §5.7 example key */
   frame = malloc(msg_size + 14);
   frame_len = encode_frame(frame, text ? 1 : 2, payload, msg_size, mask);
@@ -286,7 +444,8 @@ static void build_frames (void) {
   encode_frame(close_frame, 8, code, 2, mask);
   request_len = snprintf(request, sizeof request,
     "GET / HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", host, port);
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n%s\r\n", host, port,
+    deflate_on ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "");
 }
 
 /* ---- epoll plumbing ---- */
@@ -316,6 +475,7 @@ static void conn_close (conn_t *c) {
   if (c->state == ST_CONNECTING || c->state == ST_HS_SENT) connecting--;
   else open_count--;
   close(c->fd); /* also removes it from the epoll set */
+  deflate_free(c);
   c->state = ST_FREE;
   c->fd = -1;
   live--;
@@ -367,7 +527,28 @@ static void open_conn (void) {
 
 /* ---- echo / latency sending ---- */
 
+/* --json / --deflate: writes the connection's output buffer (frames differ per message). */
+static void flush_obuf (conn_t *c) {
+  while (c->ooff < c->olen) {
+    ssize_t w = write(c->fd, c->obuf + c->ooff, c->olen - c->ooff);
+    n_writes++;
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) break;
+      char why[96];
+      snprintf(why, sizeof why, "write: %s", strerror(errno));
+      conn_fail(c, why);
+      return;
+    }
+    c->ooff += w;
+  }
+  if (c->ooff == c->olen) c->ooff = c->olen = 0;
+  int need_out = c->olen > 0;
+  if (need_out != c->want_out) ep_set(c, EPOLL_CTL_MOD, need_out);
+}
+
 static void flush (conn_t *c) {
+  if (json || deflate_on) { flush_obuf(c); return; }
   while (c->out_pending > 0) {
     size_t off = c->out_off;
     size_t len = batch_len - off;
@@ -421,7 +602,8 @@ static void all_open (double t) {
     for (int i = 0; i < conn_cap; i++) {
       conn_t *c = &conns[i];
       if (c->state != ST_OPEN) continue;
-      c->out_pending = (uint64_t)inflight * frame_len;
+      if (json || deflate_on) for (int k = 0; k < inflight; k++) queue_message(c);
+      else c->out_pending = (uint64_t)inflight * frame_len;
       flush(c);
     }
   } else if (mode == M_LATENCY) {
@@ -443,7 +625,9 @@ static void on_open (conn_t *c, double t) {
   } else if ((mode == M_ECHO || mode == M_LATENCY) && phase == PH_CONNECT && open_count == nconns) {
     all_open(t);
   } else if (mode == M_ECHO && phase != PH_CONNECT && phase != PH_DONE) {
-    c->out_pending = (uint64_t)inflight * frame_len; /* a late joiner (should not happen) */
+    /* a late joiner (should not happen) */
+    if (json || deflate_on) for (int k = 0; k < inflight; k++) queue_message(c);
+    else c->out_pending = (uint64_t)inflight * frame_len;
     flush(c);
   }
 }
@@ -464,10 +648,19 @@ static int on_frame (conn_t *c, double t) {
     return -1;
   }
   if (op == 9 || op == 10) return 0; /* ping/pong: not expected, ignored */
+  if (c->rsv1 && check_compressed_echo(c) < 0) {
+    conn_fail(c, "compressed echo does not inflate to the message sent");
+    return -1;
+  }
+  c->seq_recv++;
   msgs_total++;
   if (phase == PH_MEASURE) msgs_measured++;
   if (mode == M_ECHO) {
-    if (phase != PH_DONE) c->out_pending += frame_len; /* sent by flush() after the read */
+    /* the next message, sent by flush() after the read */
+    if (phase != PH_DONE) {
+      if (json || deflate_on) queue_message(c);
+      else c->out_pending += frame_len;
+    }
   } else if (mode == M_LATENCY) {
     if (c->waiting) {
       c->waiting = 0;
@@ -516,7 +709,10 @@ static int feed (conn_t *c, const uint8_t *p, size_t n, double t) {
       uint8_t b0 = c->hdr[0], b1 = c->hdr[1];
       if (b1 & 0x80) { conn_fail(c, "masked server frame"); return -1; }
       if (!(b0 & 0x80)) { conn_fail(c, "fragmented server frame"); return -1; }
-      if (b0 & 0x70) { conn_fail(c, "RSV bits set"); return -1; }
+      /* RFC 7692 §6: RSV1 only with permessage-deflate, and only on data frames. */
+      if (b0 & (deflate_on ? 0x30 : 0x70)) { conn_fail(c, "RSV bits set"); return -1; }
+      c->rsv1 = (b0 & 0x40) != 0;
+      if (c->rsv1 && (b0 & 0x0f) >= 8) { conn_fail(c, "RSV1 on a control frame"); return -1; }
       uint64_t len = b1 & 0x7f;
       if (len == 126) len = (uint64_t)c->hdr[2] << 8 | c->hdr[3];
       else if (len == 127) { len = 0; for (int i = 2; i < 10; i++) len = len << 8 | c->hdr[i]; }
@@ -526,7 +722,12 @@ static int feed (conn_t *c, const uint8_t *p, size_t n, double t) {
       c->payload_pos = 0;
       if (c->opcode == 1 || c->opcode == 2) {
         if (c->opcode != (text ? 1 : 2)) { conn_fail(c, "echo has the wrong opcode"); return -1; }
-        if (len != msg_size) { conn_fail(c, "echo has the wrong length"); return -1; }
+        if (c->rsv1) {
+          /* A compressed echo is collected, then inflated and compared whole. */
+          if (len > zscratch_cap) { conn_fail(c, "compressed echo larger than the message could need"); return -1; }
+          if (c->ccap < len) { c->ccap = len; c->cbuf = realloc(c->cbuf, len ? len : 1); }
+          c->clen = 0;
+        } else if (len != msg_size) { conn_fail(c, "echo has the wrong length"); return -1; }
       } else if (c->opcode < 8 || c->opcode > 10 || len > 125) {
         conn_fail(c, "bad server frame"); return -1;
       }
@@ -540,7 +741,10 @@ static int feed (conn_t *c, const uint8_t *p, size_t n, double t) {
     size_t k = n < c->payload_left ? n : (size_t)c->payload_left;
     if (c->opcode >= 8) {
       memcpy(c->ctl + c->payload_pos, p, k);
-    } else if (memcmp(p, payload + c->payload_pos, k) != 0) {
+    } else if (c->rsv1) {
+      memcpy(c->cbuf + c->clen, p, k);
+      c->clen += k;
+    } else if (memcmp(p, expected_payload(c->seq_recv) + c->payload_pos, k) != 0) {
       conn_fail(c, "echoed payload differs from the payload sent");
       return -1;
     }
@@ -579,6 +783,11 @@ static void on_handshake_bytes (conn_t *c, const uint8_t *p, size_t n, double t)
     return;
   }
   size_t head = end + 4 - c->hs;
+  if (deflate_on) {
+    char why[128];
+    if (parse_deflate_answer(c, c->hs, end + 2 - c->hs, why, sizeof why) < 0) { conn_fail(c, why); return; }
+    deflate_init(c);
+  }
   size_t extra = (size_t)c->hs_len - head; /* bytes after the head within what we copied */
   size_t consumed_from_p = k - extra;
   on_open(c, t);
@@ -630,7 +839,7 @@ static void on_event (conn_t *c, uint32_t events, double t) {
     if (c->state == ST_FREE) return;
   }
   if (mode == M_ECHO || mode == M_LATENCY) {
-    if (c->out_pending > 0 && c->state == ST_OPEN) flush(c);
+    if ((c->out_pending > 0 || c->olen > c->ooff) && c->state == ST_OPEN) flush(c);
   }
 }
 
@@ -655,8 +864,9 @@ static void print_result (void) {
   printf("{\"mode\":\"%s\",\"conns\":%d,\"elapsed_s\":%.3f", names[mode], nconns, el);
   if (mode == M_ECHO) {
     double mps = msgs_measured / el;
-    printf(",\"inflight\":%d,\"size\":%zu,\"text\":%s,\"messages\":%llu,\"msgs_per_s\":%.1f,\"mb_per_s\":%.2f",
-           inflight, msg_size, text ? "true" : "false", (unsigned long long)msgs_measured, mps, mps * msg_size / 1e6);
+    printf(",\"inflight\":%d,\"size\":%zu,\"text\":%s,\"json\":%s,\"deflate\":%s,\"messages\":%llu,\"msgs_per_s\":%.1f,\"mb_per_s\":%.2f",
+           inflight, msg_size, text ? "true" : "false", json ? "true" : "false", deflate_on ? "true" : "false",
+           (unsigned long long)msgs_measured, mps, mps * msg_size / 1e6);
   } else if (mode == M_HANDSHAKE) {
     printf(",\"handshakes\":%llu,\"conns_per_s\":%.1f,\"eof_timeouts\":%llu",
            (unsigned long long)hs_measured, hs_measured / el, (unsigned long long)eof_timeouts);
@@ -699,7 +909,7 @@ static void on_signal (int sig) { (void)sig; stop_flag = 1; }
 
 static void usage (void) {
   fprintf(stderr, "usage: loadgen --mode echo|handshake|idle|latency [--host H] [--port P] [--conns N]\n"
-                  "  [--inflight K] [--size S] [--text] [--warmup S] [--duration S] [--rate R] [--stage M]\n"
+                  "  [--inflight K] [--size S] [--text] [--json] [--deflate] [--warmup S] [--duration S] [--rate R] [--stage M]\n"
                   "  [--no-spin]\n"
                   "  [--server-pid PID]\n");
   exit(1);
@@ -727,12 +937,18 @@ int main (int argc, char **argv) {
     else if (OPT("--stage")) stage = atoi(v);
     else if (OPT("--server-pid")) server_pid = atoi(v);
     else if (strcmp(a, "--text") == 0) text = 1;
+    else if (strcmp(a, "--json") == 0) json = text = 1;
+    else if (strcmp(a, "--deflate") == 0) deflate_on = 1;
     else if (strcmp(a, "--no-spin") == 0) spin = 0;
     else usage();
 #undef OPT
   }
   if (nconns <= 0 || inflight <= 0 || duration <= 0 || rate <= 0) usage();
   if (mode == M_LATENCY) inflight = 1;
+  if ((json || deflate_on) && mode != M_ECHO) usage();
+  /* --deflate sends the --json pool: one message compressed again and again with context
+   * takeover would shrink to a single back-reference, measuring nothing real. */
+  if (deflate_on) json = text = 1;
 
   signal(SIGPIPE, SIG_IGN);
   struct sigaction sa = { .sa_handler = on_signal };

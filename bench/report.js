@@ -141,7 +141,7 @@ export function renderReport ({ startedAt, seconds, loadBefore, loadAfter, waite
   if (stillDisturbed.length) {
     lines.push(`† a repetition in which ours or the other server ran while other work took more than 0.15 of a core, even after re-runs (${stillDisturbed.map((r) => `rep ${r.rep} ${r.scenario} ${r.server}`).join(', ')}); it is listed but left out of the medians.`, '')
   }
-  lines.push('Higher is better for A, B (MB = 10⁶ bytes of echoed payload per second) and C; lower is better for D (server VmRSS after the connections are open minus before, ÷ connections) and E (round-trip time of a 64 B message, from its actual send).', '')
+  lines.push('Higher is better for A, B (MB = 10⁶ bytes of echoed payload per second), C and F; lower is better for D (server VmRSS after the connections are open minus before, ÷ connections) and E (round-trip time of a 64 B message, from its actual send). F runs every server with permessage-deflate on (`DEFLATE=1`); its load generator compresses what it sends and inflates what comes back, so its own util is higher than in A.', '')
 
   // CPU and load-boundness
   lines.push('## Server CPU and what bound each run', '')

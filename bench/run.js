@@ -84,6 +84,14 @@ const SCENARIOS = [
   {
     id: 'E', title: 'E: latency, 64 B binary, 20 000 msg/s over 50 conns, 1 in flight', kind: 'latency',
     args: ['--conns', 50, '--rate', 20000, '--size', 64], metric: 'p99_us', unit: 'µs p99', better: 'lower', target: ['<=', 1], extra: ['p50_us']
+  },
+  {
+    // Issue 11/12: permessage-deflate. Every server runs with DEFLATE=1 (perMessageDeflate:
+    // true, the 1 KiB default threshold, so every 1 KiB echo is compressed too); the load
+    // generator offers `permessage-deflate; client_max_window_bits`, compresses each message
+    // with context takeover, and inflates and checks each echo.
+    id: 'F', title: 'F: 1 KiB JSON echo, permessage-deflate both ways, 100 conns × 8 in flight', kind: 'echo', env: { DEFLATE: '1' },
+    args: ['--conns', 100, '--inflight', 8, '--size', 1024, '--json', '--deflate'], metric: 'msgs_per_s', unit: 'msg/s', better: 'higher', target: ['>=', 1]
   }
 ]
 
@@ -221,11 +229,11 @@ function canConnect (port) {
   })
 }
 
-async function startServer (def) {
+async function startServer (def, scenario) {
   const port = await freePort()
   const child = track(spawnPinned(0, [process.execPath, def.file], {
     cwd: root,
-    env: { ...process.env, ...def.env, PORT: String(port), HOST },
+    env: { ...process.env, ...def.env, ...scenario.env, PORT: String(port), HOST },
     stdio: ['ignore', 'pipe', 'pipe']
   }), `server ${def.label}`)
   let output = ''
@@ -266,7 +274,8 @@ function snapshotPackage () {
 
 function buildLoadgen () {
   mkdirSync(workDir, { recursive: true })
-  execFileSync('cc', ['-O2', '-Wall', '-o', loadgenPath, join(benchDir, 'loadgen.c')], { stdio: 'inherit' })
+  // zlib (-lz) for scenario F's permessage-deflate.
+  execFileSync('cc', ['-O2', '-Wall', '-o', loadgenPath, join(benchDir, 'loadgen.c'), '-lz'], { stdio: 'inherit' })
 }
 
 /** Runs the load generator to completion and returns its last JSON line. */
@@ -414,7 +423,7 @@ async function main () {
             const tw = Date.now()
             const busy = await waitForQuiet(Math.max(0, Math.min(10000, room * 1000 / 2)))
             waited += Date.now() - tw
-            server = await startServer(def)
+            server = await startServer(def, scenario)
             result = await runScenario(server, scenario)
             result.busy_cores_before = busy
             await stop(server.child, 7000)

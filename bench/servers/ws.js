@@ -1,6 +1,6 @@
 // Benchmark echo server on the `ws` package: every message echoed as received (text as text,
 // binary as binary), messages up to 64 MiB, nothing logged per message, exits on SIGTERM.
-// PORT (default 9001), HOST (default 127.0.0.1). WS_NO_BUFFERUTIL=1 runs ws without the
+// PORT (default 9001), HOST (default 127.0.0.1), DEFLATE=1 for permessage-deflate. WS_NO_BUFFERUTIL=1 runs ws without the
 // `bufferutil` addon (ws itself reads WS_NO_BUFFER_UTIL, see ws/lib/buffer-util.js).
 import { createRequire } from 'node:module'
 
@@ -13,7 +13,8 @@ const bufferutil = Object.keys(require.cache).some((file) => file.includes('buff
 const port = Number(process.env.PORT ?? 9001)
 const host = process.env.HOST ?? '127.0.0.1'
 
-const wss = new WebSocketServer({ port, host, maxPayload: 64 * 1024 * 1024, perMessageDeflate: false })
+// DEFLATE=1 turns on permessage-deflate (ws's defaults: 1 KiB threshold, context takeover).
+const wss = new WebSocketServer({ port, host, maxPayload: 64 * 1024 * 1024, perMessageDeflate: process.env.DEFLATE === '1' })
 wss.on('connection', (socket) => {
   socket.on('error', () => {}) // a client that vanishes mid-frame must not crash the server
   socket.on('message', (data, isBinary) => {

@@ -143,7 +143,9 @@ export class FrameParser {
         }
         case ParserState.MaskKey: {
           if (queue.length < 4) return false
-          const maskKey = this.maskKey ??= Buffer.allocUnsafe(4)
+          // Its own 4 bytes, not a slice of Node's shared 8 KiB pool (allocUnsafe), which this
+          // long-lived key would pin for the connection's whole life.
+          const maskKey = this.maskKey ??= Buffer.alloc(4)
           maskKey[0] = queue.byteAt(0)
           maskKey[1] = queue.byteAt(1)
           maskKey[2] = queue.byteAt(2)

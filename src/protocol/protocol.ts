@@ -112,7 +112,7 @@ export class WebSocketProtocol implements FrameSink {
 
   /** The event `next()` returned. */
   event: ProtocolEvent = ProtocolEvent.None
-  /** Message, ping or pong payload of the current event (a view of received bytes). */
+  /** Message, ping or pong payload of the current event (a view of received bytes), until the next `next()`. */
   data: Buffer = EMPTY
   /** Whether the current message is binary. */
   isBinary = false
@@ -196,6 +196,9 @@ export class WebSocketProtocol implements FrameSink {
    */
   next (): ProtocolEvent {
     this.event = ProtocolEvent.None
+    // The previous event's payload is the caller's now: holding it would pin the chunk it
+    // was read in (up to 64 KiB) on an idle connection until its next frame.
+    this.data = EMPTY
     if (this.stateValue === 'open' || this.stateValue === 'close-sent') {
       if (!this.parser.parse() && this.inputEnded) this.ended()
     }
