@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import type { Duplex } from 'node:stream'
 import { PENDING, maxCompressedPayloadSize, type InflateOutcome } from '../compression/index.js'
 import {
@@ -6,6 +7,7 @@ import {
   ProtocolEvent,
   WebSocketProtocol,
   WebSocketProtocolError,
+  Utf8Validator,
   WebSocketStateError,
   encodeClosePayload,
   truncateCloseReason
@@ -81,6 +83,8 @@ export class Connection implements FlushObserver, CompressionHost {
   private fragmenting = false
   /** A close asked for while compressed messages still wait to be written: sent after them. */
   private pendingClose: { code: number | undefined, reason: string | Buffer | undefined } | undefined = undefined
+  /** Checks text we send in fragments (created with the first such message). */
+  private outgoingText: Utf8Validator | undefined = undefined
   /** Whether the message being inflated in the thread pool is binary. */
   private inflatingBinary = false
   /** Who started the closing handshake, once someone did. */
@@ -306,7 +310,8 @@ export class Connection implements FlushObserver, CompressionHost {
    * Sends a data frame. `compress: false` opts a message out of permessage-deflate; only whole
    * messages over `threshold` are compressed (a fragment never is: RFC 7692 allows either).
    */
-  send (payload: Buffer | string, binary: boolean, fin: boolean, callback: SendCallback | undefined, compress = true): boolean {
+  send (payload: Buffer | string, binary: boolean, fin: boolean, callback: SendCallback | undefined, compress = true, checkText = false): boolean {
+    if (checkText) this.checkOutgoingText(payload as Buffer, fin)
     if (!this.canSend()) return this.notSent('send', callback)
     // The rest of a message already begun is never dropped: without its final fragment no
     // other message could ever be sent on this connection (RFC 6455 §5.4).
@@ -328,6 +333,24 @@ export class Connection implements FlushObserver, CompressionHost {
       return false
     }
     return true
+  }
+
+  /**
+   * Bytes sent as text must be UTF-8 (RFC 6455 §5.6: the peer would fail the connection with
+   * 1007). A whole message is checked at once; the fragments of one are checked as a stream,
+   * so a fragment may end inside a character that the next one completes. Throws TypeError.
+   */
+  private checkOutgoingText (payload: Buffer, fin: boolean): void {
+    if (!this.fragmenting && fin) {
+      if (!isUtf8(payload)) throw new TypeError('data sent as text is not valid UTF-8')
+      return
+    }
+    const validator = this.outgoingText ??= new Utf8Validator()
+    if (!this.fragmenting) validator.reset()
+    if (!validator.write(payload) || (fin && validator.incomplete)) {
+      validator.reset()
+      throw new TypeError('data sent as text is not valid UTF-8')
+    }
   }
 
   /** A message published to a topic: same rules as `send`; its frame is shared, never copied. */

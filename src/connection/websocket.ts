@@ -5,7 +5,7 @@ import { Connection } from './connection.js'
 import { createMessageIterator, type WebSocketMessage } from './message-iterator.js'
 import { PauseReason } from './read-flow.js'
 import { ReadyState } from './ready-state.js'
-import { toBuffer, toPayload, type WebSocketData } from './send-data.js'
+import { toBuffer, type WebSocketData } from './send-data.js'
 import type { MessageArgs, RawMessageArgs, SendCallback, WebSocketEvents, WebSocketOptions, WebSocketSendOptions } from './websocket-options.js'
 
 export type { WebSocketData } from './send-data.js'
@@ -85,8 +85,10 @@ export class WebSocket<Message extends MessageArgs = RawMessageArgs, Outgoing = 
     const compress = options?.compress ?? true
     // Strings are encoded by the protocol, straight into the frame.
     if (typeof data === 'string') return this.#connection.send(data, options?.binary ?? false, fin, callback, compress)
-    const { payload, binary } = toPayload(data, options?.binary)
-    return this.#connection.send(payload, binary, fin, callback, compress)
+    // Bytes forced to text are checked for UTF-8 by the connection, which knows whether they
+    // are a whole message or one fragment of it (a fragment may end inside a character).
+    const binary = options?.binary ?? true
+    return this.#connection.send(toBuffer(data), binary, fin, callback, compress, !binary)
   }
 
   /**

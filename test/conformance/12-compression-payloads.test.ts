@@ -23,7 +23,7 @@ import t from 'tap'
 import { AUTOBAHN_MESSAGE_SIZES, AutobahnMessages, autobahnCorpora } from '../helpers/compression-corpora.js'
 import { DeflatePeer, ECHO_THRESHOLD, autobahnOffer, runEchoCase, scaledCount, startDeflateEchoServer } from '../helpers/deflate-peer.js'
 import { tapSocket } from '../helpers/wire-tap.js'
-import { OP, buildFrame } from '../helpers/raw-client.js'
+import { OP, buildFrame } from '../helpers/frames.js'
 import { closeEvent, nextMessage, openWs } from '../helpers/app.js'
 
 const port = await startDeflateEchoServer(t)

@@ -7,9 +7,11 @@ import t, { type Test } from 'tap'
 import v8 from 'node:v8'
 import vm from 'node:vm'
 import zlib from 'node:zlib'
-import { buildApp, closeEvent, nextMessage, openWs, sleep, type Teardown } from '../helpers/app.js'
-import { until } from '../helpers/wait.js'
-import { OP, RawClient, buildFrame } from '../helpers/raw-client.js'
+import { buildApp, closeEvent, nextMessage, openWs } from '../helpers/app.js'
+import { sleep, until } from '../helpers/wait.js'
+import type { Teardown } from '../helpers/teardown.js'
+import { OP, buildFrame } from '../helpers/frames.js'
+import { RawClient } from '../helpers/raw-client.js'
 import { DeflatePeer, StreamCompressor } from '../helpers/deflate-peer.js'
 import { FrameScanner } from '../helpers/wire-tap.js'
 import { jsonCorpus } from '../helpers/compression-corpora.js'
@@ -127,7 +129,7 @@ t.test('zip bombs that fit the synchronous inflate (<= 16 KiB compressed), as te
     })()],
     // RFC 6455 §10.4: a compressed frame longer than any message within the limit could need
     // is refused from its header, before a byte of payload is read.
-    ['a compressed frame announcing 2 MiB (header only)', [buildFrame({ opcode: OP.BINARY, rsv1: true, length: 2 * MiB })]]
+    ['a compressed frame announcing 2 MiB (header only)', [buildFrame({ opcode: OP.BINARY, rsv1: true, declaredLength: 2 * MiB })]]
   ]
   t.ok(small.length <= 16 * KiB, `the small bomb is ${small.length} bytes (inflated synchronously up to its output cap)`)
   for (const [label, frames] of cases) {
@@ -250,7 +252,7 @@ t.test('a flood of large compressed messages on 50 connections: every echo comes
   const message = jsonCorpus(SIZE)
   const payload = await compressor.compress(message)
   compressor.close()
-  const frame = buildFrame({ opcode: OP.TEXT, rsv1: true, payload, maskKey: Buffer.from([1, 2, 3, 4]) })
+  const frame = buildFrame({ opcode: OP.TEXT, rsv1: true, payload, mask: Buffer.from([1, 2, 3, 4]) })
   const offer = 'permessage-deflate; client_no_context_takeover; client_max_window_bits'
 
   // The probe: a plain ws connection (no compression), one 16-byte round trip every 10 ms.

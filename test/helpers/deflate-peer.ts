@@ -21,9 +21,11 @@
  */
 import zlib from 'node:zlib'
 import type { Test } from 'tap'
-import { buildApp, type Teardown } from './app.js'
+import { buildApp } from './app.js'
+import type { Teardown } from './teardown.js'
 import { FuzzPeer } from './conformance.js'
-import { OP, RawClient, buildFrame, parseFrame, type Frame, type HttpResponse } from './raw-client.js'
+import { OP, buildFrame, parseFrame, type ParsedFrame } from './frames.js'
+import { RawClient, type HttpResponse } from './raw-client.js'
 import { decodeDeflate } from './deflate-decoder.js'
 import type { WebSocketPluginOptions } from '../../src/index.js'
 
@@ -245,7 +247,7 @@ export class DeflatePeer {
   async receive (timeout = 5000): Promise<ReceivedMessage> {
     const deadline = Date.now() + timeout
     const payloads: Buffer[] = []
-    let first: Frame | undefined
+    let first: ParsedFrame | undefined
     let frames = 0
     for (;;) {
       const f = await this.client.readFrame(Math.max(1, deadline - Date.now()))

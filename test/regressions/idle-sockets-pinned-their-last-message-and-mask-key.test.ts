@@ -20,9 +20,10 @@ import v8 from 'node:v8'
 import vm from 'node:vm'
 import zlib from 'node:zlib'
 import t from 'tap'
-import { buildApp, sleep } from '../helpers/app.js'
-import { until } from '../helpers/wait.js'
-import { OP, buildFrame, handshakeRequest } from '../helpers/raw-client.js'
+import { buildApp } from '../helpers/app.js'
+import { sleep, until } from '../helpers/wait.js'
+import { OP, buildFrame } from '../helpers/frames.js'
+import { handshakeRequest } from '../helpers/raw-client.js'
 import { Seeded } from '../helpers/compression-corpora.js'
 
 v8.setFlagsFromString('--expose-gc')
