@@ -78,6 +78,8 @@ t.test('every documented option is accepted at the top level', async (t) => {
     backpressurePolicy: 'drop',
     autoPong: true,
     perMessageDeflate: true,
+    allowedOrigins: ['https://app.example'],
+    requireOrigin: false,
     handshakeTimeout: 1,
     errorHandler () {},
     async preClose () {},
