@@ -12,6 +12,7 @@ import { createServer, connect } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { dirname, join, relative } from 'node:path'
+import { buildLoadgen } from './build-loadgen.js'
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
 const root = dirname(benchDir)
@@ -83,8 +84,7 @@ async function main () {
   const def = SERVERS[serverId]
   if (!def || !LOADS[scenario]) throw new Error('unknown --server or --scenario')
 
-  mkdirSync(workDir, { recursive: true })
-  execFileSync('cc', ['-O2', '-Wall', '-o', join(workDir, 'loadgen'), join(benchDir, 'loadgen.c')], { stdio: 'inherit' })
+  buildLoadgen()
   const profDir = join(workDir, 'profile')
   rmSync(profDir, { recursive: true, force: true })
   mkdirSync(profDir, { recursive: true })

@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { dirname, join, relative } from 'node:path'
 import { renderReport, foreignLoad, fmt, gitDescribe } from './report.js'
+import { buildLoadgen } from './build-loadgen.js'
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
 const root = dirname(benchDir)
@@ -270,12 +271,6 @@ function snapshotPackage () {
   cpSync(join(root, 'dist'), join(snapshotDir, 'dist'), { recursive: true })
   cpSync(join(benchDir, 'server.js'), join(snapshotDir, 'bench', 'server.js'))
   symlinkSync(join(root, 'node_modules'), join(snapshotDir, 'node_modules'), 'dir')
-}
-
-function buildLoadgen () {
-  mkdirSync(workDir, { recursive: true })
-  // zlib (-lz) for scenario F's permessage-deflate.
-  execFileSync('cc', ['-O2', '-Wall', '-o', loadgenPath, join(benchDir, 'loadgen.c'), '-lz'], { stdio: 'inherit' })
 }
 
 /** Runs the load generator to completion and returns its last JSON line. */
