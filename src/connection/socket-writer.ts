@@ -15,6 +15,13 @@ export interface FlushObserver {
 const JOIN_LIMIT = 1024
 
 /**
+ * Bounds of the per-tick batch for small frames. Under 4 KiB, `Buffer.allocUnsafe` slices
+ * Node's shared pool (no allocation of its own); a busier tick gets up to 64 KiB.
+ */
+const MIN_BATCH = 512
+const MAX_BATCH = 64 * 1024
+
+/**
  * Writes frames to the transport, everything written in one tick as one system call. Chunks
  * are collected and flushed on `process.nextTick`: runs of small chunks are joined into one
  * buffer (copying a 70-byte frame costs far less than a `stream.write()` each) and large
@@ -31,6 +38,19 @@ export class SocketWriter implements FrameOutput {
   private pendingBytes = 0
   private callbacks: WriteCallback[] | null = null
   private scheduled = false
+  /**
+   * This tick's shared buffer for small frames (`reserve`): frames are written into it back to
+   * back and leave as one chunk, so a small message costs no allocation and one copy. Dropped
+   * at each flush: an idle connection holds none.
+   */
+  private batch: Buffer | null = null
+  /** Start of the batch's bytes not yet moved to `pending`. */
+  private batchStart = 0
+  /** Where the next reserved frame goes in `batch`. */
+  reservedAt = 0
+  /** Bytes reserved since the last flush: sizes the next tick's batch. */
+  private tickBytes = 0
+  private batchSize = MIN_BATCH
   /** The callback for the frame being written now; taken by its last chunk. */
   nextCallback: WriteCallback | undefined = undefined
 
@@ -41,8 +61,32 @@ export class SocketWriter implements FrameOutput {
 
   /** Queues a chunk for this tick's write. */
   write (chunk: Buffer, endOfFrame: boolean): void {
+    this.sealBatch()
     this.pending.push(chunk)
     this.pendingBytes += chunk.length
+    this.frameWritten(endOfFrame)
+  }
+
+  /** FrameOutput: room for a whole small frame in this tick's batch (see `batch`). */
+  reserve (size: number): Buffer {
+    const batch = this.batch
+    if (batch !== null && batch.length - this.reservedAt >= size) return batch
+    this.sealBatch()
+    // Sized to what the last tick wrote; small sizes come from Node's shared pool.
+    const fresh = this.batch = Buffer.allocUnsafe(Math.max(size, this.batchSize))
+    this.batchStart = this.reservedAt = 0
+    return fresh
+  }
+
+  /** FrameOutput: the `size` bytes written at `reservedAt` are a whole frame. */
+  commit (size: number): void {
+    this.reservedAt += size
+    this.pendingBytes += size
+    this.tickBytes += size
+    this.frameWritten(true)
+  }
+
+  private frameWritten (endOfFrame: boolean): void {
     if (endOfFrame && this.nextCallback !== undefined) {
       (this.callbacks ??= []).push(this.nextCallback)
       this.nextCallback = undefined
@@ -54,9 +98,22 @@ export class SocketWriter implements FrameOutput {
     }
   }
 
+  /** Moves the batch's filled bytes into `pending`, as one chunk, in order. */
+  private sealBatch (): void {
+    if (this.batch === null || this.reservedAt === this.batchStart) return
+    this.pending.push(this.batch.subarray(this.batchStart, this.reservedAt))
+    this.batchStart = this.reservedAt
+  }
+
   /** Hands everything queued to the stream now (before `end()`, say). */
   flush (): void {
     this.scheduled = false
+    this.sealBatch()
+    this.batch = null
+    if (this.tickBytes > 0) {
+      this.batchSize = Math.min(MAX_BATCH, Math.max(MIN_BATCH, this.tickBytes))
+      this.tickBytes = 0
+    }
     const pending = this.pending
     const count = pending.length
     if (count === 0) return

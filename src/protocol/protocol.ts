@@ -2,7 +2,7 @@ import { CloseCode, MAX_CONTROL_PAYLOAD, Opcode } from './constants.js'
 import { encodeClosePayload, parseClosePayload, truncateCloseReason } from './close-frame.js'
 import { WebSocketProtocolError, WebSocketStateError } from './errors.js'
 import { FrameParser, type FrameSink } from './frame-parser.js'
-import { encodeFrame } from './frame-serializer.js'
+import { SMALL_FRAME_COPY_LIMIT, encodeFrame, headerSize, writeFrameHeader } from './frame-serializer.js'
 import { DEFAULT_MAX_MESSAGE_SIZE, assertByteLimit } from './limits.js'
 import { randomMaskKey } from './mask.js'
 import { MessageAssembler } from './message-assembler.js'
@@ -11,6 +11,16 @@ import { MessageAssembler } from './message-assembler.js'
 export interface FrameOutput {
   /** `endOfFrame` marks a frame's last chunk (a send callback belongs there). */
   write (chunk: Buffer, endOfFrame: boolean): void
+  /**
+   * Optional, for small unmasked frames: `size` bytes of room in a buffer shared by this
+   * tick's frames, written in place at `reservedAt` and then handed over with `commit(size)`
+   * (a whole frame: header, then payload). No buffer, array or copy per frame.
+   */
+  reserve?: (size: number) => Buffer
+  /** Where the room `reserve` gave starts. */
+  readonly reservedAt?: number
+  /** The `size` bytes written at `reservedAt` are a whole frame, ready to go. */
+  commit?: (size: number) => void
 }
 
 /** What `next()` found: one event, or None when it needs more input. */
@@ -212,7 +222,6 @@ export class WebSocketProtocol implements FrameSink {
    */
   send (data: Buffer | string, binary: boolean, fin = true, compressed = false): number {
     this.assertCanSend('send')
-    const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : data
     let opcode: number
     if (this.sendingFragmented !== Opcode.Continuation) {
       opcode = Opcode.Continuation
@@ -221,9 +230,9 @@ export class WebSocketProtocol implements FrameSink {
       if (!fin) this.sendingFragmented = opcode
     }
     if (fin) this.sendingFragmented = Opcode.Continuation
-    this.writeFrame(opcode, payload, fin, compressed)
+    const length = this.writeFrame(opcode, data, fin, compressed)
     if (fin && this.deferred !== null) this.flushDeferred()
-    return payload.length
+    return length
   }
 
   /**
@@ -377,9 +386,28 @@ export class WebSocketProtocol implements FrameSink {
     this.deferredLength = 0
   }
 
-  private writeFrame (opcode: number, payload: Buffer, fin: boolean, rsv1 = false): void {
-    const maskKey = this.maskKeySource?.()
-    this.writeEncoded(encodeFrame(opcode, payload, { fin, rsv1, maskKey }))
+  /**
+   * Writes one frame; returns its payload bytes. A small server frame is written straight into
+   * the output's shared buffer (a string encoded once, into the frame itself); anything else is
+   * encoded into chunks (a large payload is never copied; a client's is masked into a copy).
+   */
+  private writeFrame (opcode: number, data: Buffer | string, fin: boolean, rsv1 = false): number {
+    const output = this.output
+    if (this.isServer && output.reserve !== undefined) {
+      const length = typeof data === 'string' ? Buffer.byteLength(data) : data.length
+      if (length <= SMALL_FRAME_COPY_LIMIT) {
+        const size = headerSize(length, false) + length
+        const target = output.reserve(size)
+        const at = writeFrameHeader(target, output.reservedAt as number, opcode, fin, rsv1, length, undefined)
+        if (typeof data === 'string') target.write(data, at, 'utf8')
+        else target.set(data, at)
+        ;(output.commit as (size: number) => void)(size)
+        return length
+      }
+    }
+    const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : data
+    this.writeEncoded(encodeFrame(opcode, payload, { fin, rsv1, maskKey: this.maskKeySource?.() }))
+    return payload.length
   }
 
   private assertCanSend (what: string): void {

@@ -112,3 +112,47 @@ t.test('flush() hands queued chunks over at once; a destroyed stream fails their
   await turn()
   t.ok(error instanceof Error)
 })
+
+t.test('reserve/commit: small frames written in place share one chunk, in order with write() chunks', async (t) => {
+  const chunks: Buffer[] = []
+  const stream = new SwallowingDuplex()
+  const originalWritev = stream._writev!.bind(stream)
+  const originalWrite = stream._write.bind(stream)
+  stream._write = (chunk, encoding, callback) => { chunks.push(chunk); originalWrite(chunk, encoding, callback) }
+  stream._writev = (entries, callback) => { for (const { chunk } of entries) chunks.push(chunk); originalWritev(entries, callback) }
+  const writer = new SocketWriter(stream)
+  const put = (text: string): void => {
+    const target = writer.reserve(text.length)
+    target.write(text, writer.reservedAt, 'latin1')
+    writer.commit(text.length)
+  }
+  const done: string[] = []
+  put('aa')
+  writer.nextCallback = () => done.push('bb')
+  put('bb')
+  t.equal(writer.bufferedAmount, 4, 'reserved frames count as buffered')
+  const big = Buffer.alloc(3000, 0x7a)
+  writer.write(big, true)
+  put('cc')
+  await turn()
+  t.equal(stream.written.toString('latin1'), 'aabb' + big.toString('latin1') + 'cc', 'bytes in the order written')
+  t.equal(chunks.length, 3, 'the frames before the big chunk are one chunk, the big one itself, then the rest')
+  t.equal(chunks[1], big, 'the big chunk is not copied')
+  t.same(done, ['bb'], 'a callback belongs to its frame')
+  t.equal(writer.bufferedAmount, 0)
+})
+
+t.test('reserve: a frame larger than the batch gets room of its own; the batch is dropped at each flush', async (t) => {
+  const stream = new SwallowingDuplex()
+  const writer = new SocketWriter(stream)
+  const first = writer.reserve(10)
+  const larger = writer.reserve(100_000)
+  t.not(larger, first, 'more room than the batch had: a new buffer')
+  t.ok(larger.length >= 100_000)
+  larger.fill(0x41, writer.reservedAt, writer.reservedAt + 100_000)
+  writer.commit(100_000)
+  writer.flush()
+  t.equal(stream.written.length, 100_000)
+  const next = writer.reserve(10)
+  t.not(next, larger, 'a flushed batch is never written into again (the stream may still hold it)')
+})
