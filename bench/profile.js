@@ -61,7 +61,9 @@ const LOADS = {
   'A-bin': ['--conns', 100, '--inflight', 32, '--size', 64],
   'A-text': ['--conns', 100, '--inflight', 32, '--size', 64, '--text'],
   'B-64K': ['--conns', 16, '--inflight', 4, '--size', 65536],
-  'B-1M': ['--conns', 4, '--inflight', 4, '--size', 1048576]
+  'B-1M': ['--conns', 4, '--inflight', 4, '--size', 1048576],
+  C: ['--mode', 'handshake', '--conns', 50],
+  'E-latency': ['--mode', 'latency', '--conns', 50, '--rate', 20000, '--size', 64]
 }
 
 async function freePort () {
@@ -106,7 +108,7 @@ async function main () {
       if (i > 300 || server.exitCode !== null) throw new Error('server did not start')
       await sleep(50)
     }
-    const out = execFileSync('taskset', ['-c', '1', join(workDir, 'loadgen'), '--mode', 'echo', '--port', String(port),
+    const out = execFileSync('taskset', ['-c', '1', join(workDir, 'loadgen'), ...(LOADS[scenario][0] === '--mode' ? [] : ['--mode', 'echo']), '--port', String(port),
       '--server-pid', String(server.pid), '--warmup', '1', '--duration', String(seconds), ...LOADS[scenario].map(String)], { encoding: 'utf8' })
     process.stdout.write(out)
   } finally {
