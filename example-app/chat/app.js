@@ -64,7 +64,7 @@ export async function buildChatApp (options) {
 
   app.post('/session', { schema: { body: SessionBody, response: { 200: Session } } }, async (request, reply) => {
     const name = request.body.name.trim()
-    reply.setCookie(SESSION_COOKIE, name, { signed: true, httpOnly: true, sameSite: 'strict', path: '/' })
+    reply.setCookie(SESSION_COOKIE, name, { signed: true, httpOnly: true, sameSite: 'strict', secure: 'auto', path: '/' })
     return { name }
   })
 

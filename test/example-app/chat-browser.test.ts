@@ -12,7 +12,7 @@ import { startChatApp } from '../helpers/chat-app-process.js'
 import { joinChat, logLines, say, waitForLine } from '../helpers/chat-page.js'
 import { PageSocket } from '../helpers/page-socket.js'
 import { sample } from '../helpers/prometheus-text.js'
-import { EVENTS, EventLog } from '../helpers/wait.js'
+import { EVENTS, EventLog, until } from '../helpers/wait.js'
 
 const chat = await startChatApp(t, { env: { COOKIE_SECRET: 'a test secret, long enough to sign cookies' } })
 const browser = await launchBrowserForContexts(t)
@@ -66,6 +66,19 @@ t.test('rooms are separate: #kitchen does not hear #lobby', async (t) => {
   // The kitchen message went out after the lobby one: had the lobby's reached carol, it would be there.
   t.notOk((await logLines(c.page)).includes('alice: only for the lobby'))
   t.notOk((await logLines(a.page)).some((line) => line.startsWith('carol')), 'alice hears nothing of the kitchen, not even joins')
+
+  // Following a link to #kitchen moves alice there; the old socket's close does not show.
+  await a.page.evaluate(`globalThis.statesSeen = []
+    new MutationObserver(() => globalThis.statesSeen.push(document.querySelector('[data-testid="status"]').dataset.state))
+      .observe(document.querySelector('[data-testid="status"]'), { attributes: true, attributeFilter: ['data-state'] })
+    location.hash = '#kitchen'`)
+  await until(() => a.socketUrls.length === 2, 5000, 'the socket to #kitchen')
+  t.equal(a.socketUrls[1], wsUrl('kitchen'))
+  await waitForLine(c.page, 'alice joined')
+  await say(a.page, 'moved to the kitchen')
+  await waitForLine(c.page, 'alice: moved to the kitchen')
+  t.same(await a.page.evaluate('globalThis.statesSeen'), ['connecting', 'connected'], 'the move shows connecting, then connected, and nothing of the old socket')
+  t.same([...a.pageErrors, ...c.pageErrors], [], 'no page errors')
   await alice.close()
   await carol.close()
 })

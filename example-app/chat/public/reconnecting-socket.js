@@ -53,11 +53,12 @@ export class ReconnectingSocket {
     return true
   }
 
-  /** Closes for good (1000), with no more retries. */
+  /** Closes for good (1000): no more retries, and no more calls to the handlers. */
   stop () {
     this.#stopped = true
     clearTimeout(this.#retryTimer)
     this.#socket?.close(1000, 'bye')
+    this.#socket = undefined
   }
 
   #connect () {
@@ -65,20 +66,19 @@ export class ReconnectingSocket {
     const socket = new WebSocket(this.#url)
     this.#socket = socket
     let openedAt = 0
+    // Events of a socket that stop() let go of (it closes asynchronously) are ignored, so a
+    // page that moved to another room hears nothing more from the old one.
     socket.addEventListener('open', () => {
+      if (this.#socket !== socket) return
       openedAt = Date.now()
       this.#handlers.onState('connected', '')
     })
     socket.addEventListener('message', (event) => {
-      if (typeof event.data === 'string') this.#handlers.onMessage(event.data)
+      if (this.#socket === socket && typeof event.data === 'string') this.#handlers.onMessage(event.data)
     })
     socket.addEventListener('close', (event) => {
       if (this.#socket !== socket) return
       this.#socket = undefined
-      if (this.#stopped) {
-        this.#handlers.onState('disconnected', 'left')
-        return
-      }
       if (FINAL_CLOSE_CODES.has(event.code)) {
         this.#handlers.onState('disconnected', `closed by the server: ${event.reason || event.code} (reload to try again)`)
         return
