@@ -119,7 +119,6 @@ function enterRoom (room) {
   connection?.stop()
   currentRoom = room
   roomTitle.textContent = `#${room}`
-  appendLine('notice', [['event', `— #${room} —`]])
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:'
   connection = new ReconnectingSocket(`${scheme}//${location.host}/chat/${encodeURIComponent(room)}`, {
     onMessage: onServerMessage,
