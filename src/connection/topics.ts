@@ -1,10 +1,14 @@
 import { PublishedMessage } from './published-message.js'
 import { toPayload, type WebSocketData } from './send-data.js'
-import { WebSocket, connectionOf } from './websocket.js'
+import { WebSocket, connectionOf, type MessageArgs } from './websocket.js'
 
 export interface PublishOptions {
-  /** A socket (or sockets) that must not receive this message, typically the sender. */
-  except?: WebSocket | Iterable<WebSocket>
+  /**
+   * A socket (or sockets) that must not receive this message, typically the sender: any
+   * socket, including one typed by its route's `messageSchema` (which is not a
+   * `WebSocket<RawMessageArgs>`).
+   */
+  except?: WebSocket<MessageArgs> | Iterable<WebSocket<MessageArgs>>
   /** Send as binary (true) or text (false). Defaults to text for strings, binary otherwise. */
   binary?: boolean
 }
@@ -84,7 +88,7 @@ export class TopicRegistry {
    * Serves this instance's subscribers only: for messages that came from another instance
    * (they must never go back to the bus, or they would loop).
    */
-  publishLocal (topic: string, payload: Buffer, binary: boolean, except?: WebSocket | Iterable<WebSocket>): number {
+  publishLocal (topic: string, payload: Buffer, binary: boolean, except?: PublishOptions['except']): number {
     const subscribers = this.topics.get(topic)
     if (subscribers === undefined || subscribers.size === 0) return 0
     const message = new PublishedMessage(payload, binary)

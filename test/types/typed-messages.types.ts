@@ -23,6 +23,9 @@ app.get('/chat', { websocket: true, messageSchema: Say, sendSchema: Said }, (soc
     socket.sendJSON({ type: 'said', text: message.text })
     // @ts-expect-error not even an object
     socket.sendJSON('said')
+    // A typed socket is still a socket to skip when publishing (the sender, typically).
+    app.publish('room', 'text', { except: socket })
+    app.websocketServer.publish('room', 'text', { except: [socket] })
   })
   socket.on('invalid', (error, data, isBinary) => {
     assertType<Equal<typeof error.closeCode, number>>()
