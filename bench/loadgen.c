@@ -22,10 +22,11 @@
  *   handshake  --conns P --warmup W --duration D
  *              P concurrent loops of: connect, upgrade, send close 1000, read the close,
  *              wait for the server to close TCP (RFC 6455 §7.1.1; 1 s cap), close. conns/s.
- *   idle       --conns N [--stage M]
+ *   idle       --conns N [--stage M] [--sources K]
  *              Opens M connections (if --stage), prints {"event":"ready"}, waits for a line on
  *              stdin, opens up to N, prints ready again, then holds them until stdin closes or
- *              SIGTERM. The runner reads the server's VmRSS at each ready.
+ *              SIGTERM. The runner reads the server's VmRSS at each ready. Answers pings (so
+ *              heartbeats can stay on); --sources K binds to 127.0.0.1..K in turn.
  *   latency    --conns C --rate R --size S --warmup W --duration D
  *              A fixed total rate R msg/s spread evenly over C connections, one message in
  *              flight per connection. Round-trip times from the actual send ("rtt") and from
@@ -114,6 +115,8 @@ static double rate = 20000;
 static int stage = 0;
 static int server_pid = 0;
 static int max_connecting = 256;
+static uint64_t pongs_sent = 0;  /* idle: pings answered */
+static int sources = 1;          /* --sources N: bind to 127.0.0.1..N in turn */
 static int spin = 1;           /* latency: busy-poll instead of sleeping until the next send */
 
 /* state */
@@ -508,6 +511,13 @@ static void open_conn (void) {
   if (fd < 0) die("socket: %s", strerror(errno));
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (sources > 1) {
+    /* Source addresses 127.0.0.1..N in turn: past one address's ephemeral ports. */
+    static uint32_t next_source = 0;
+    struct sockaddr_in local = { .sin_family = AF_INET, .sin_port = 0 };
+    local.sin_addr.s_addr = htonl(0x7f000001u + next_source++ % (uint32_t)sources);
+    if (bind(fd, (struct sockaddr *)&local, sizeof local) < 0) die("bind: %s", strerror(errno));
+  }
   struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
   inet_pton(AF_INET, host, &sa.sin_addr);
   c->fd = fd;
@@ -647,7 +657,20 @@ static int on_frame (conn_t *c, double t) {
     conn_fail(c, why);
     return -1;
   }
-  if (op == 9 || op == 10) return 0; /* ping/pong: not expected, ignored */
+  if (op == 9 && mode == M_IDLE) {
+    /* Idle connections answer the server's heartbeat pings (RFC 6455 §5.5.2: a pong with the
+     * ping's payload; masked, with a zero key), so a capacity run can keep heartbeats on. */
+    uint8_t pong[6 + 125];
+    size_t len = c->payload_pos;
+    pong[0] = 0x8a;
+    pong[1] = 0x80 | (uint8_t)len;
+    memset(pong + 2, 0, 4);
+    memcpy(pong + 6, c->ctl, len);
+    if (write(c->fd, pong, 6 + len) != (ssize_t)(6 + len)) { conn_fail(c, "pong write"); return -1; }
+    pongs_sent++;
+    return 0;
+  }
+  if (op == 9 || op == 10) return 0; /* ping/pong in the other modes: not expected, ignored */
   if (c->rsv1 && check_compressed_echo(c) < 0) {
     conn_fail(c, "compressed echo does not inflate to the message sent");
     return -1;
@@ -900,8 +923,8 @@ static void print_result (void) {
 }
 
 static void print_ready (double t0, double t) {
-  printf("{\"event\":\"ready\",\"open\":%d,\"errors\":%llu,\"elapsed_s\":%.3f,\"server_rss_kib\":%ld}\n",
-         open_count, (unsigned long long)errors, t - t0, proc_rss_kib(server_pid));
+  printf("{\"event\":\"ready\",\"open\":%d,\"errors\":%llu,\"pongs\":%llu,\"elapsed_s\":%.3f,\"server_rss_kib\":%ld}\n",
+         open_count, (unsigned long long)errors, (unsigned long long)pongs_sent, t - t0, proc_rss_kib(server_pid));
   fflush(stdout);
 }
 
@@ -909,7 +932,7 @@ static void on_signal (int sig) { (void)sig; stop_flag = 1; }
 
 static void usage (void) {
   fprintf(stderr, "usage: loadgen --mode echo|handshake|idle|latency [--host H] [--port P] [--conns N]\n"
-                  "  [--inflight K] [--size S] [--text] [--json] [--deflate] [--warmup S] [--duration S] [--rate R] [--stage M]\n"
+                  "  [--inflight K] [--size S] [--text] [--json] [--deflate] [--warmup S] [--duration S] [--rate R] [--stage M] [--sources K]\n"
                   "  [--no-spin]\n"
                   "  [--server-pid PID]\n");
   exit(1);
@@ -935,6 +958,7 @@ int main (int argc, char **argv) {
     else if (OPT("--duration")) duration = atof(v);
     else if (OPT("--rate")) rate = atof(v);
     else if (OPT("--stage")) stage = atoi(v);
+    else if (OPT("--sources")) sources = atoi(v);
     else if (OPT("--server-pid")) server_pid = atoi(v);
     else if (strcmp(a, "--text") == 0) text = 1;
     else if (strcmp(a, "--json") == 0) json = text = 1;
@@ -1066,7 +1090,7 @@ int main (int argc, char **argv) {
   }
 
   if (mode == M_IDLE) {
-    printf("{\"mode\":\"idle\",\"conns\":%d,\"open\":%d,\"errors\":%llu", nconns, open_count, (unsigned long long)errors);
+    printf("{\"mode\":\"idle\",\"conns\":%d,\"open\":%d,\"errors\":%llu,\"pongs\":%llu", nconns, open_count, (unsigned long long)errors, (unsigned long long)pongs_sent);
     if (first_error[0]) printf(",\"first_error\":\"%s\"", first_error);
     printf("}\n");
     fflush(stdout);

@@ -10,21 +10,21 @@
 // Options: --quick, --reps N, --scenarios A-bin,C,... , --servers ours,ws,... , --out FILE
 //          (default bench/RESULTS.md), --no-write (print only), --from RESULTS.json (render the
 //          report again from saved raw results; the versions shown are today's).
-import { spawn, execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync, mkdirSync, existsSync, cpSync, rmSync, symlinkSync } from 'node:fs'
-import { createServer, connect } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { dirname, join, relative } from 'node:path'
 import { renderReport, foreignLoad, fmt, gitDescribe } from './report.js'
 import { buildLoadgen } from './build-loadgen.js'
+import {
+  HOST, track, spawnPinned, havePinning, stop, waitExit, procCpuSeconds, procRssKiB, procComm,
+  machineBusySeconds, freePort, canConnect, checkPinning
+} from './processes.js'
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
 const root = dirname(benchDir)
 const workDir = join(benchDir, '.work')
 const loadgenPath = join(workDir, 'loadgen')
-const HOST = '127.0.0.1'
-const FD_LIMIT = 20000
 
 // ---------------------------------------------------------------- options
 
@@ -68,15 +68,15 @@ const SCENARIOS = [
   },
   {
     id: 'B-64K', title: 'B: 64 KiB binary echo, 16 conns × 4 in flight', kind: 'echo',
-    args: ['--conns', 16, '--inflight', 4, '--size', 65536], metric: 'mb_per_s', unit: 'MB/s', better: 'higher', target: ['>=', 2.5]
+    args: ['--conns', 16, '--inflight', 4, '--size', 65536], metric: 'mb_per_s', unit: 'MB/s', better: 'higher', target: ['>=', 3]
   },
   {
     id: 'B-1M', title: 'B: 1 MiB binary echo, 4 conns × 4 in flight', kind: 'echo',
-    args: ['--conns', 4, '--inflight', 4, '--size', 1048576], metric: 'mb_per_s', unit: 'MB/s', better: 'higher', target: ['>=', 2.5]
+    args: ['--conns', 4, '--inflight', 4, '--size', 1048576], metric: 'mb_per_s', unit: 'MB/s', better: 'higher', target: ['>=', 3]
   },
   {
     id: 'C', title: 'C: handshakes (open, upgrade, close), 50 concurrent', kind: 'handshake',
-    args: ['--conns', 50], metric: 'conns_per_s', unit: 'conn/s', better: 'higher', target: ['>=', 1.3]
+    args: ['--conns', 50], metric: 'conns_per_s', unit: 'conn/s', better: 'higher', target: ['>=', 1.4]
   },
   {
     id: 'D', title: `D: idle memory, ${P.idleConns} connections`, kind: 'idle',
@@ -84,7 +84,9 @@ const SCENARIOS = [
   },
   {
     id: 'E', title: 'E: latency, 64 B binary, 20 000 msg/s over 50 conns, 1 in flight', kind: 'latency',
-    args: ['--conns', 50, '--rate', 20000, '--size', 64], metric: 'p99_us', unit: 'µs p99', better: 'lower', target: ['<=', 1], extra: ['p50_us']
+    args: ['--conns', 50, '--rate', 20000, '--size', 64], metric: 'p99_us', unit: 'µs p99', better: 'lower', target: ['<=', 1.1], extra: ['p50_us'], extraTargets: { p50_us: ['<=', 1] },
+    // Tail latency on a shared machine is noisy: issue 12 asks for medians of at least 5.
+    minReps: 5
   },
   {
     // Issue 11/12: permessage-deflate. Every server runs with DEFLATE=1 (perMessageDeflate:
@@ -92,7 +94,7 @@ const SCENARIOS = [
     // generator offers `permessage-deflate; client_max_window_bits`, compresses each message
     // with context takeover, and inflates and checks each echo.
     id: 'F', title: 'F: 1 KiB JSON echo, permessage-deflate both ways, 100 conns × 8 in flight', kind: 'echo', env: { DEFLATE: '1' },
-    args: ['--conns', 100, '--inflight', 8, '--size', 1024, '--json', '--deflate'], metric: 'msgs_per_s', unit: 'msg/s', better: 'higher', target: ['>=', 1]
+    args: ['--conns', 100, '--inflight', 8, '--size', 1024, '--json', '--deflate'], metric: 'msgs_per_s', unit: 'msg/s', better: 'higher', target: ['>=', 1.5]
   }
 ]
 
@@ -102,96 +104,7 @@ const scenarios = onlyScenarios ? SCENARIOS.filter((s) => onlyScenarios.includes
 const servers = onlyServers ? SERVERS.filter((s) => onlyServers.includes(s.id)) : SERVERS
 if (scenarios.length === 0 || servers.length === 0) throw new Error('no scenario or server selected')
 
-// ---------------------------------------------------------------- process bookkeeping
-
-/** Every child we started and that has not exited yet, by PID. Only these are ever killed. */
-const children = new Map()
-
-function track (child, name) {
-  children.set(child.pid, name)
-  child.once('exit', () => children.delete(child.pid))
-  return child
-}
-
-function killAll (signal = 'SIGKILL') {
-  for (const pid of children.keys()) {
-    try { process.kill(pid, signal) } catch {}
-  }
-}
-
-process.on('exit', () => killAll())
-process.stdout.on('error', () => {}) // a closed pipe (`| head`) must not abort a run midway
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    process.stderr.write(`\n${signal}: stopping children\n`)
-    killAll()
-    process.exit(130)
-  })
-}
-
-/** Starts `argv` in a shell that raises the fd limit and pins it to `cpu`; the PID is the program's. */
-function spawnPinned (cpu, argv, options) {
-  const script = `ulimit -n ${FD_LIMIT} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec ${pinPrefix(cpu)} "$@"`
-  return spawn('bash', ['-c', script, 'bash', ...argv], options)
-}
-
-let havePinning = true
-function pinPrefix (cpu) {
-  return havePinning ? `taskset -c ${cpu}` : ''
-}
-
-/** Resolves true when the child exits, false after `ms` (the timer does not hold the process). */
-function waitExit (child, ms) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true)
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => { child.removeListener('exit', onExit); resolve(false) }, ms)
-    const onExit = () => { clearTimeout(timer); resolve(true) }
-    child.once('exit', onExit)
-  })
-}
-
-async function stop (child, graceMs) {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  try { process.kill(child.pid, 'SIGTERM') } catch {}
-  if (!(await waitExit(child, graceMs))) {
-    try { process.kill(child.pid, 'SIGKILL') } catch {}
-    await waitExit(child, 2000)
-  }
-}
-
-// ---------------------------------------------------------------- /proc helpers
-
-function procCpuSeconds (pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    // fields[0] is field 3 (state); utime is field 14, stime field 15.
-    return (Number(fields[11]) + Number(fields[12])) / 100
-  } catch {
-    return NaN
-  }
-}
-
-function procRssKiB (pid) {
-  try {
-    const match = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-    return match ? Number(match[1]) : NaN
-  } catch {
-    return NaN
-  }
-}
-
-function procComm (pid) {
-  try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() } catch { return '' }
-}
-
-/** Busy CPU-seconds of the whole machine (all cores), from /proc/stat. */
-function machineBusySeconds () {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]
-  const v = line.trim().split(/\s+/).slice(1, 9).map(Number)
-  const total = v.reduce((a, b) => a + b, 0)
-  return (total - v[3] - v[4]) / 100
-}
+// Process bookkeeping, pinning and /proc readings: bench/processes.js
 
 /**
  * Waits until the machine is quiet (under 0.25 busy cores over a 300 ms sample), for at most
@@ -213,22 +126,6 @@ function loadavg () {
 }
 
 // ---------------------------------------------------------------- servers
-
-async function freePort () {
-  const server = createServer()
-  await new Promise((resolve, reject) => server.listen(0, HOST, resolve).once('error', reject))
-  const { port } = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-function canConnect (port) {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: HOST })
-    socket.once('connect', () => { socket.destroy(); resolve(true) })
-    socket.once('error', () => resolve(false))
-  })
-}
 
 async function startServer (def, scenario) {
   const port = await freePort()
@@ -370,15 +267,6 @@ async function runScenario (server, scenario) {
 
 // ---------------------------------------------------------------- the run
 
-function checkPinning () {
-  try {
-    execFileSync('taskset', ['-c', '1', 'true'])
-  } catch {
-    havePinning = false
-    process.stderr.write('warning: taskset -c 1 failed; servers and load run unpinned\n')
-  }
-}
-
 async function main () {
   const startedAt = new Date()
   const t0 = Date.now()
@@ -388,7 +276,10 @@ async function main () {
   const revision = gitDescribe(root)
   const loadBefore = loadavg()
   const runs = []
-  const total = P.reps * scenarios.length * servers.length
+  // A scenario may ask for more repetitions than the run's (E: at least 5), not in --quick.
+  const repsOf = (scenario) => QUICK ? P.reps : Math.max(P.reps, scenario.minReps ?? 0)
+  const maxReps = Math.max(...scenarios.map(repsOf))
+  const total = scenarios.reduce((sum, scenario) => sum + repsOf(scenario), 0) * servers.length
   let index = 0
   process.stdout.write(`benchmark: ${QUICK ? 'quick' : 'full'}, ${P.reps} repetition(s), ${scenarios.length} scenario(s), ${servers.length} server(s); load average ${loadBefore}\n`)
 
@@ -403,8 +294,8 @@ async function main () {
   let waited = 0
   let retried = 0
 
-  for (let rep = 1; rep <= P.reps; rep++) {
-    for (const scenario of scenarios) {
+  for (let rep = 1; rep <= maxReps; rep++) {
+    for (const scenario of scenarios.filter((scenario) => rep <= repsOf(scenario))) {
       for (const def of servers) {
         index++
         const label = `[${index}/${total}] rep ${rep} ${scenario.id} ${def.label}`

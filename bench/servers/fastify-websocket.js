@@ -1,7 +1,8 @@
 // Benchmark echo server on @fastify/websocket: Fastify({ logger: false }), GET / with
 // { websocket: true }, every message echoed as received (text as text, binary as binary),
 // messages up to 64 MiB, nothing logged per message, exits on SIGTERM.
-// PORT (default 9001), HOST (default 127.0.0.1), DEFLATE=1 for permessage-deflate.
+// PORT (default 9001), HOST (default 127.0.0.1), DEFLATE=1 for permessage-deflate, PING_INTERVAL
+// for a heartbeat.
 import Fastify from 'fastify'
 import websocket from '@fastify/websocket'
 
@@ -18,6 +19,29 @@ app.get('/', { websocket: true }, (socket) => {
     socket.send(data, { binary: isBinary })
   })
 })
+
+// PING_INTERVAL (ms): the heartbeat @fastify/websocket users write, as `ws`'s README shows it
+// (it has none of its own): every interval, terminate the sockets that did not answer the
+// previous ping and ping the others (bench/idle-capacity.js).
+if (process.env.PING_INTERVAL !== undefined) {
+  const alive = new WeakSet()
+  let timer
+  app.addHook('onClose', async () => clearInterval(timer))
+  app.addHook('onReady', async () => {
+    const clients = app.websocketServer.clients
+    timer = setInterval(() => {
+      for (const socket of clients) {
+        if (!alive.has(socket)) { socket.terminate(); continue }
+        alive.delete(socket)
+        socket.ping()
+      }
+    }, Number(process.env.PING_INTERVAL))
+    app.websocketServer.on('connection', (socket) => {
+      alive.add(socket)
+      socket.on('pong', () => alive.add(socket))
+    })
+  })
+}
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => {

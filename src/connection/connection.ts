@@ -23,8 +23,9 @@ import type { TopicRegistry } from './topics.js'
 import {
   DEFAULT_CLOSE_TIMEOUT,
   type BackpressurePolicy,
-  type SendCallback,
-  type WebSocketOptions
+  type ConnectionInit,
+  type ConnectionSettings,
+  type SendCallback
 } from './websocket-options.js'
 import type { WebSocket } from './websocket.js'
 
@@ -68,7 +69,10 @@ export class Connection implements FlushObserver, CompressionHost {
   /** Topics this socket is subscribed to; created on the first subscribe. */
   topics: Set<string> | undefined = undefined
   readonly registry: TopicRegistry | undefined
-  private readonly options: WebSocketOptions
+  /** Shared by the connections of a route: nothing per socket that could live there. */
+  private readonly settings: ConnectionSettings
+  /** Given to `onUnhandledError` (the upgrade's request id, on servers). */
+  private readonly label: string | undefined
   private closeTimer: NodeJS.Timeout | undefined = undefined
   private delivering = false
   private deliveryScheduled = false
@@ -92,25 +96,26 @@ export class Connection implements FlushObserver, CompressionHost {
   /** When the connection opened (for the closed channel's duration). */
   private readonly openedAt = Date.now()
 
-  constructor (socket: WebSocket, stream: Duplex, options: WebSocketOptions) {
+  constructor (socket: WebSocket, stream: Duplex, settings: ConnectionSettings, init: ConnectionInit) {
     this.socket = socket
     this.stream = stream
-    this.options = options
-    this.isServer = (options.role ?? 'server') === 'server'
-    this.registry = options.topics
+    this.settings = settings
+    this.label = init.label
+    this.isServer = (settings.role ?? 'server') === 'server'
+    this.registry = settings.topics
     this.writer = new SocketWriter(stream, this.isServer ? this : undefined)
-    const maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE
-    const deflate = options.perMessageDeflate
+    const maxMessageSize = settings.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE
+    const deflate = init.perMessageDeflate
     this.protocol = new WebSocketProtocol(this.writer, {
-      role: options.role ?? 'server',
+      role: settings.role ?? 'server',
       maxMessageSize,
-      maskKeySource: options.maskKeySource,
-      autoPong: options.autoPong,
+      maskKeySource: settings.maskKeySource,
+      autoPong: settings.autoPong,
       compression: deflate !== undefined,
       maxCompressedMessageSize: maxCompressedPayloadSize(maxMessageSize)
     })
-    this.compression = deflate === undefined ? null : new ConnectionCompression(deflate, options.role ?? 'server', maxMessageSize, this)
-    this.flow = new ReadFlow(stream, options.holdEvents === true ? PauseReason.Held : 0)
+    this.compression = deflate === undefined ? null : new ConnectionCompression(deflate, settings.role ?? 'server', maxMessageSize, this)
+    this.flow = new ReadFlow(stream, init.holdEvents === true ? PauseReason.Held : 0)
 
     const socketLike = stream as Partial<import('node:net').Socket>
     socketLike.setNoDelay?.(true)
@@ -124,18 +129,18 @@ export class Connection implements FlushObserver, CompressionHost {
     // The flow took the stream over paused: unshifting into a flowing stream would emit 'data'
     // synchronously, inside this constructor. Resumed (unless held) on a later tick, after the
     // caller attached listeners.
-    if (options.head !== undefined && options.head.length > 0 && !stream.readableEnded) stream.unshift(options.head)
+    if (init.head !== undefined && init.head.length > 0 && !stream.readableEnded) stream.unshift(init.head)
     this.flow.apply()
-    options.heartbeat?.watch(this)
+    settings.heartbeat?.watch(this)
     if (channels.connectionOpened.hasSubscribers) {
-      channels.connectionOpened.publish({ socket, route: options.route, protocol: options.protocol ?? '', extensions: deflate?.header ?? '' })
+      channels.connectionOpened.publish({ socket, route: settings.route, protocol: init.protocol ?? '', extensions: deflate?.header ?? '' })
     }
     if (stream.destroyed) process.nextTick(closeIfDestroyed, this)
   }
 
   /** The route's typed-message codec, if it has one. */
   get codec (): MessageCodec | undefined {
-    return this.options.messageCodec
+    return this.settings.messageCodec
   }
 
   /** Bytes accepted by `send` but not yet handed to the operating system. */
@@ -216,13 +221,13 @@ export class Connection implements FlushObserver, CompressionHost {
 
   private emitMessage (data: Buffer, isBinary: boolean, compressed = false): void {
     this.messages++
-    const counters = this.options.counters
+    const counters = this.settings.counters
     if (counters !== undefined) {
       counters.messagesIn++
       counters.bytesIn += data.length
     }
     if (channels.messageReceived.hasSubscribers) channels.messageReceived.publish({ socket: this.socket, size: data.length, binary: isBinary, compressed })
-    const codec = this.options.messageCodec
+    const codec = this.settings.messageCodec
     if (codec === undefined) {
       this.socket.emit('message', data, isBinary)
       return
@@ -251,7 +256,7 @@ export class Connection implements FlushObserver, CompressionHost {
 
   /** Counts and reports a message accepted for sending. */
   private sent (size: number, binary: boolean, compressed: boolean): void {
-    const counters = this.options.counters
+    const counters = this.settings.counters
     if (counters !== undefined) {
       counters.messagesOut++
       counters.bytesOut += size
@@ -466,11 +471,11 @@ export class Connection implements FlushObserver, CompressionHost {
   }
 
   private get maxBufferedAmount (): number {
-    return this.options.maxBufferedAmount ?? Infinity
+    return this.settings.maxBufferedAmount ?? Infinity
   }
 
   private get backpressurePolicy (): BackpressurePolicy {
-    return this.options.backpressurePolicy ?? 'close'
+    return this.settings.backpressurePolicy ?? 'close'
   }
 
   /**
@@ -542,18 +547,18 @@ export class Connection implements FlushObserver, CompressionHost {
     stream.removeListener('data', onData)
     stream.removeListener('end', onEnd)
     stream.removeListener('drain', onDrain)
-    this.options.heartbeat?.unwatch(this)
+    this.settings.heartbeat?.unwatch(this)
     this.compression?.close()
     if (this.topics !== undefined) {
       for (const topic of this.topics) this.registry?.delete(topic, this.socket)
       this.topics = undefined
     }
     const code = this.reportedCloseCode
-    this.options.counters?.closed(code)
+    this.settings.counters?.closed(code)
     if (channels.connectionClosed.hasSubscribers) {
-      channels.connectionClosed.publish({ socket: this.socket, route: this.options.route, code, initiator: this.closeInitiator ?? 'abnormal', durationMs: Date.now() - this.openedAt })
+      channels.connectionClosed.publish({ socket: this.socket, route: this.settings.route, code, initiator: this.closeInitiator ?? 'abnormal', durationMs: Date.now() - this.openedAt })
     }
-    this.options.onClosed?.(this.socket)
+    this.settings.onClosed?.(this.socket)
     if (this.flow.has(PauseReason.Held)) this.heldClose = true
     else this.emitClose()
   }
@@ -579,7 +584,7 @@ export class Connection implements FlushObserver, CompressionHost {
 
   private emitError (error: Error): void {
     if (this.socket.listenerCount('error') > 0) this.socket.emit('error', error)
-    else this.options.onUnhandledError?.(error)
+    else this.settings.onUnhandledError?.(error, this.label)
   }
 
   /** Flushes what is queued, sends FIN, and destroys the transport if the peer lingers. */
@@ -592,7 +597,7 @@ export class Connection implements FlushObserver, CompressionHost {
 
   private startCloseTimer (): void {
     if (this.closeTimer !== undefined || this.readyState === ReadyState.CLOSED) return
-    this.closeTimer = setTimeout(destroyOnTimeout, this.options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT, this)
+    this.closeTimer = setTimeout(destroyOnTimeout, this.settings.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT, this)
     this.closeTimer.unref?.()
   }
 }

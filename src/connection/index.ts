@@ -1,5 +1,5 @@
 /** The connection layer: binds the protocol to a Node Duplex. */
-export { WebSocket, createWebSocket, connectionOf, releaseEvents, DEFAULT_CLOSE_TIMEOUT, type WebSocketData, type WebSocketEvents, type WebSocketOptions, type WebSocketSendOptions, type SendCallback, type BackpressurePolicy, type MessageArgs, type RawMessageArgs } from './websocket.js'
+export { WebSocket, createWebSocket, connectionOf, releaseEvents, DEFAULT_CLOSE_TIMEOUT, type WebSocketData, type WebSocketEvents, type WebSocketOptions, type ConnectionSettings, type ConnectionInit, type WebSocketSendOptions, type SendCallback, type BackpressurePolicy, type MessageArgs, type RawMessageArgs } from './websocket.js'
 export type { Connection } from './connection.js'
 export { PauseReason, ReadFlow } from './read-flow.js'
 export { HeartbeatScheduler, type HeartbeatOptions } from './heartbeat.js'

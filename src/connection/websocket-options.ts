@@ -21,16 +21,12 @@ export interface WebSocketSendOptions {
 
 export type SendCallback = (error?: Error | null) => void
 
-export interface WebSocketOptions {
-  /** 'server' for sockets accepted by the plugin, 'client' for `connect()`. @default 'server' */
-  role?: 'server' | 'client'
-  /** Largest incoming message in bytes; over it the connection fails with 1009. @default 1 MiB */
-  maxMessageSize?: number
-  /**
-   * Milliseconds to wait for the closing handshake (the peer's close frame, then the TCP close)
-   * after we start it, before the socket is destroyed. @default 5000
-   */
-  closeTimeout?: number
+/**
+ * What one connection is opened with: the handshake's outcome and the bytes that came with it.
+ * Read by the constructor and not kept, so a server can pass its settings once per route
+ * (`ConnectionSettings`) and only these per connection.
+ */
+export interface ConnectionInit {
   /** The negotiated subprotocol, or '' for none. */
   protocol?: string
   /**
@@ -46,15 +42,33 @@ export interface WebSocketOptions {
    * messages are answered in order before any close that follows them. @default false
    */
   holdEvents?: boolean
+  /** permessage-deflate as negotiated in the handshake; absent when it was not (RFC 7692). */
+  perMessageDeflate?: NegotiatedDeflate
+  /** Passed to `onUnhandledError` with the error (the server gives the upgrade's request id). */
+  label?: string
+}
+
+/**
+ * How connections behave. Kept by every connection for its whole life, so a server shares
+ * one object between the connections of a route: per-socket memory stays small (issue 12, D).
+ */
+export interface ConnectionSettings {
+  /** 'server' for sockets accepted by the plugin, 'client' for `connect()`. @default 'server' */
+  role?: 'server' | 'client'
+  /** Largest incoming message in bytes; over it the connection fails with 1009. @default 1 MiB */
+  maxMessageSize?: number
+  /**
+   * Milliseconds to wait for the closing handshake (the peer's close frame, then the TCP close)
+   * after we start it, before the socket is destroyed. @default 5000
+   */
+  closeTimeout?: number
   /** Called for an error nobody listens to, instead of crashing the process. */
-  onUnhandledError?: (error: Error) => void
+  onUnhandledError?: (error: Error, label: string | undefined) => void
   /**
    * Called once, synchronously, when the transport has closed, even while events are held.
    * Registries use it to stay exact.
    */
   onClosed?: (socket: WebSocket) => void
-  /** permessage-deflate as negotiated in the handshake; absent when it was not (RFC 7692). */
-  perMessageDeflate?: NegotiatedDeflate
   /** Answer pings automatically (see `ProtocolOptions.autoPong`). @default true */
   autoPong?: boolean
   /** Client mask keys; injectable for deterministic tests. @default crypto random */
@@ -82,6 +96,9 @@ export interface WebSocketOptions {
   /** Typed messages: how incoming data is decoded and `sendJSON` serialised (see MessageCodec). */
   messageCodec?: MessageCodec
 }
+
+/** Settings and init in one object, for callers that open one connection at a time. */
+export interface WebSocketOptions extends ConnectionSettings, ConnectionInit {}
 
 export type BackpressurePolicy = 'close' | 'drop'
 

@@ -6,13 +6,13 @@ import { createMessageIterator, type WebSocketMessage } from './message-iterator
 import { PauseReason } from './read-flow.js'
 import { ReadyState } from './ready-state.js'
 import { toBuffer, type WebSocketData } from './send-data.js'
-import type { MessageArgs, RawMessageArgs, SendCallback, WebSocketEvents, WebSocketOptions, WebSocketSendOptions } from './websocket-options.js'
+import type { ConnectionInit, ConnectionSettings, MessageArgs, RawMessageArgs, SendCallback, WebSocketEvents, WebSocketOptions, WebSocketSendOptions } from './websocket-options.js'
 
 export type { WebSocketData } from './send-data.js'
 export { DEFAULT_CLOSE_TIMEOUT } from './websocket-options.js'
-export type { WebSocketSendOptions, SendCallback, WebSocketOptions, BackpressurePolicy, WebSocketEvents, MessageArgs, RawMessageArgs } from './websocket-options.js'
+export type { WebSocketSendOptions, SendCallback, WebSocketOptions, ConnectionSettings, ConnectionInit, BackpressurePolicy, WebSocketEvents, MessageArgs, RawMessageArgs } from './websocket-options.js'
 
-let construct: (stream: Duplex, options: WebSocketOptions) => WebSocket
+let construct: (stream: Duplex, settings: ConnectionSettings, init: ConnectionInit) => WebSocket
 let connectionOfSocket: (socket: WebSocket<any, any>) => Connection
 
 /**
@@ -26,10 +26,11 @@ export class WebSocket<Message extends MessageArgs = RawMessageArgs, Outgoing = 
   static readonly OPEN = ReadyState.OPEN
   static readonly CLOSING = ReadyState.CLOSING
   static readonly CLOSED = ReadyState.CLOSED
-  readonly CONNECTING = ReadyState.CONNECTING
-  readonly OPEN = ReadyState.OPEN
-  readonly CLOSING = ReadyState.CLOSING
-  readonly CLOSED = ReadyState.CLOSED
+  // On the prototype (below), like the static ones: not four fields on every socket.
+  declare readonly CONNECTING: typeof ReadyState.CONNECTING
+  declare readonly OPEN: typeof ReadyState.OPEN
+  declare readonly CLOSING: typeof ReadyState.CLOSING
+  declare readonly CLOSED: typeof ReadyState.CLOSED
 
   /** The subprotocol the server selected, or '' when none was. */
   readonly protocol: string
@@ -42,16 +43,19 @@ export class WebSocket<Message extends MessageArgs = RawMessageArgs, Outgoing = 
   readonly #connection: Connection
 
   static {
-    construct = (stream, options) => new WebSocket(stream, options)
+    for (const name of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const) {
+      Object.defineProperty(this.prototype, name, { value: ReadyState[name], enumerable: true })
+    }
+    construct = (stream, settings, init) => new WebSocket(stream, settings, init)
     connectionOfSocket = (socket) => socket.#connection
   }
 
-  private constructor (stream: Duplex, options: WebSocketOptions) {
+  private constructor (stream: Duplex, settings: ConnectionSettings, init: ConnectionInit) {
     super()
-    this.protocol = options.protocol ?? ''
-    this.extensions = options.perMessageDeflate?.header ?? ''
+    this.protocol = init.protocol ?? ''
+    this.extensions = init.perMessageDeflate?.header ?? ''
     // The machinery sees every socket the same way, whatever its message type.
-    this.#connection = new Connection(this as unknown as WebSocket, stream, options)
+    this.#connection = new Connection(this as unknown as WebSocket, stream, settings, init)
   }
 
   /** CONNECTING, OPEN, CLOSING or CLOSED (the WHATWG numbers). */
@@ -182,9 +186,13 @@ export class WebSocket<Message extends MessageArgs = RawMessageArgs, Outgoing = 
 
 const NO_TOPICS: ReadonlySet<string> = new Set()
 
-/** Internal: a WebSocket over any Duplex (the plugin, the client and tests build them). */
-export function createWebSocket (stream: Duplex, options: WebSocketOptions = {}): WebSocket {
-  return construct(stream, options)
+/**
+ * Internal: a WebSocket over any Duplex (the plugin, the client and tests build them). The
+ * connection keeps `settings` for its life; `init` is read once (it defaults to `settings`,
+ * for callers that pass everything in one object).
+ */
+export function createWebSocket (stream: Duplex, settings: WebSocketOptions = {}, init: ConnectionInit = settings): WebSocket {
+  return construct(stream, settings, init)
 }
 
 /** Internal: the machinery behind a socket (publish, iteration, the plugin's handler runner). */

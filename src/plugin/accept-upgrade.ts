@@ -1,11 +1,12 @@
 import type { Socket } from 'node:net'
 import { STATUS_CODES } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { ReadyState, createWebSocket, releaseEvents, type MessageCodec, type WebSocket } from '../connection/index.js'
+import { ReadyState, createWebSocket, releaseEvents, type ConnectionSettings, type MessageCodec, type WebSocket } from '../connection/index.js'
 import { CloseCode, buildAcceptResponse, isHeaderValue, isToken, negotiatePerMessageDeflate, validateClientHandshake } from '../protocol/index.js'
 import { selectProtocol, type ResolvedConnectionOptions } from './options.js'
 import type { PendingUpgrade, PluginState } from './plugin-state.js'
 import { connectionOpened } from './connection-opened.js'
+import { destroyOnUpgradeError } from './upgrade-listener.js'
 
 /** The user's websocket handler, as the plugin calls it. */
 export type AnyWebSocketHandler = (this: FastifyInstance, socket: WebSocket, request: FastifyRequest) => unknown
@@ -30,7 +31,7 @@ export function acceptUpgrade (
   reply: FastifyReply,
   options: ResolvedConnectionOptions,
   handler: AnyWebSocketHandler,
-  messageCodec: MessageCodec | undefined
+  settings: ConnectionSettings
 ): FastifyReply | undefined {
   if (state.refusing !== undefined) return sendError(reply, 503, state.refusing)
   const raw = request.raw
@@ -69,37 +70,51 @@ export function acceptUpgrade (
   // `head` (bytes that came with the request) is read like any later chunk, once the
   // handler is ready: a close frame among them must not pre-empt the replies to the messages
   // in front of it (nothing may follow our close frame, RFC 6455 §5.5.1).
-  const route = request.routeOptions.url ?? request.url
-  const ws = createWebSocket(socket, {
-    role: 'server',
-    route,
-    counters: state.counters,
+  const ws = createWebSocket(socket, settings, {
     head,
     protocol,
-    maxMessageSize: options.maxMessageSize,
-    closeTimeout: options.closeTimeout,
     holdEvents: true,
-    heartbeat: state.heartbeatFor(options),
-    topics: state.topics,
-    maxBufferedAmount: options.maxBufferedAmount,
-    backpressurePolicy: options.backpressurePolicy,
     perMessageDeflate: deflate === null
       ? undefined
       : { options: options.perMessageDeflate!, params: deflate.params, header: deflate.header, limiter: state.zlibLimiter(options.perMessageDeflate!.concurrencyLimit) },
-    autoPong: options.autoPong,
-    messageCodec,
-    onClosed: state.registry.removerFor(route),
-    // The app's logger and the request id, not the request (or its child logger): a closure
-    // over those would keep them alive for the connection's whole life.
-    onUnhandledError: logUnhandled(fastify.log, request.id)
+    label: request.id
   })
-  connectionOpened(fastify, state, ws, socket, request, reply, route)
+  // The connection listens for errors now; the upgrade's stopgap listener can go.
+  socket.removeListener('error', destroyOnUpgradeError)
+  connectionOpened(fastify, state, ws, socket, request, reply, settings.route!)
   runHandler(fastify, state, ws, request, reply, handler)
   return undefined
 }
 
-function logUnhandled (log: FastifyInstance['log'], reqId: string): (error: Error) => void {
-  return (error) => log.warn({ reqId, err: error }, 'websocket connection failed')
+/**
+ * What every connection of one route shares (see ConnectionSettings): built on the route's
+ * first upgrade and kept by the route, so a connection holds one pointer to it rather than
+ * an options object, closures and the upgrade's buffers of its own.
+ */
+export function connectionSettings (
+  fastify: FastifyInstance,
+  state: PluginState,
+  options: ResolvedConnectionOptions,
+  route: string,
+  messageCodec: MessageCodec | undefined
+): ConnectionSettings {
+  return {
+    role: 'server',
+    route,
+    counters: state.counters,
+    maxMessageSize: options.maxMessageSize,
+    closeTimeout: options.closeTimeout,
+    heartbeat: state.heartbeatFor(options),
+    topics: state.topics,
+    maxBufferedAmount: options.maxBufferedAmount,
+    backpressurePolicy: options.backpressurePolicy,
+    autoPong: options.autoPong,
+    messageCodec,
+    onClosed: state.registry.removerFor(route),
+    // The app's logger and the request id (the label), not the request or its child logger,
+    // which would stay alive as long as the connection.
+    onUnhandledError: (error, reqId) => fastify.log.warn({ reqId, err: error }, 'websocket connection failed')
+  }
 }
 
 function sendError (reply: FastifyReply, status: number, message: string, headers: Record<string, string> = {}): FastifyReply {

@@ -41,6 +41,9 @@ export class HandshakeTimeouts {
     if (timer === undefined) return
     clearTimeout(timer)
     this.timers.delete(socket)
+    // An accepted socket lives on for hours: it must not keep this listener (and the wrapper
+    // `once` made for it) all that time.
+    socket.removeListener('close', this.stopOnClose)
   }
 
   /**

@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
-import { acceptUpgrade, type AnyWebSocketHandler } from './accept-upgrade.js'
+import { acceptUpgrade, connectionSettings, type AnyWebSocketHandler } from './accept-upgrade.js'
 import { ConfigErrorCode, FastifyWebSocketConfigError } from './errors.js'
 import { resolveConnectionOptions, type WebSocketRouteOptions } from './options.js'
 import type { PluginState } from './plugin-state.js'
 import { assertKnownRouteKeys } from './option-keys.js'
 import { runUpgradeCheck } from './upgrade-check.js'
 import { buildMessageCodec, type TypedMessageRoute } from './message-schema.js'
-import type { InvalidMessagePolicy, MessageCodec } from '../connection/index.js'
+import type { ConnectionSettings, InvalidMessagePolicy } from '../connection/index.js'
 
 type HttpHandler = (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) => unknown
 
@@ -57,15 +57,17 @@ export function createRouteHook (state: PluginState) {
       : state.options
     state.routes.add(route.url, options.originCheck)
     const typed = typedMessageRoute(route)
-    // Built on the route's first upgrade with the app's compilers, then shared by its sockets.
-    let codec: MessageCodec | undefined
+    // Built on the route's first upgrade (the codec with the app's compilers), then shared by
+    // its sockets: a connection keeps this object, not one of its own.
+    let settings: ConnectionSettings | undefined
 
     route.handler = function websocketRouteHandler (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
       const pending = state.upgrades.get(request.raw)
       if (pending !== undefined) {
-        if (typed !== undefined) codec ??= buildMessageCodec(typed, request, reply)
-        const accept = (): FastifyReply | undefined => acceptUpgrade(this, state, pending, request, reply, options, upgradeHandler, codec)
-        return state.upgradeCheck === undefined ? accept() : runUpgradeCheck(state.upgradeCheck, request, reply, accept)
+        settings ??= connectionSettings(this, state, options, request.routeOptions.url ?? request.url, typed === undefined ? undefined : buildMessageCodec(typed, request, reply))
+        if (state.upgradeCheck === undefined) return acceptUpgrade(this, state, pending, request, reply, options, upgradeHandler, settings)
+        const routeSettings = settings
+        return runUpgradeCheck(state.upgradeCheck, request, reply, () => acceptUpgrade(this, state, pending, request, reply, options, upgradeHandler, routeSettings))
       }
       if (httpHandler !== undefined) return httpHandler.call(this, request, reply)
       return upgradeRequired(request, reply)

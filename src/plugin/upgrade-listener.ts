@@ -34,7 +34,7 @@ export function createUpgradeListener (fastify: FastifyInstance, state: PluginSt
 
     // Node removed its HTTP error handling from this socket: without a listener, a client
     // that resets the connection mid-handshake would crash the process.
-    socket.on('error', destroyOnError)
+    socket.on('error', destroyOnUpgradeError)
 
     if (state.refusing !== undefined) {
       recordRefusal(state, 503, request.url)
@@ -115,6 +115,7 @@ function isTakenByAnotherListener (socket: Duplex): boolean {
   return socket.destroyed || socket.writableEnded
 }
 
-function destroyOnError (this: Duplex): void {
+/** The upgrading socket's error listener until a connection takes it over (one function for all). */
+export function destroyOnUpgradeError (this: Duplex): void {
   this.destroy()
 }

@@ -105,8 +105,15 @@ export interface ProtocolOptions {
  */
 export class WebSocketProtocol implements FrameSink {
   private readonly output: FrameOutput
-  private readonly parser: FrameParser
-  private readonly assembler: MessageAssembler
+  /**
+   * Created with the first received byte (with the assembler): an idle connection, which
+   * most of a server's are, never pays for them (issue 12, D).
+   */
+  private parser: FrameParser | null = null
+  private assembler: MessageAssembler | null = null
+  private readonly maxMessageSize: number
+  private readonly maxCompressedMessageSize: number
+  private readonly compression: boolean
   private readonly isServer: boolean
   private readonly maskKeySource: (() => Uint8Array) | undefined
   private readonly autoPong: boolean
@@ -140,8 +147,9 @@ export class WebSocketProtocol implements FrameSink {
     assertByteLimit('maxMessageSize', maxMessageSize)
     this.output = output
     this.isServer = options.role === 'server'
-    this.parser = new FrameParser(this, { role: options.role, rsv1OnMessages: options.compression === true })
-    this.assembler = new MessageAssembler(maxMessageSize, options.maxCompressedMessageSize ?? maxMessageSize)
+    this.maxMessageSize = maxMessageSize
+    this.maxCompressedMessageSize = options.maxCompressedMessageSize ?? maxMessageSize
+    this.compression = options.compression === true
     this.maskKeySource = this.isServer ? undefined : (options.maskKeySource ?? randomMaskKey)
     this.autoPong = options.autoPong ?? true
   }
@@ -185,18 +193,24 @@ export class WebSocketProtocol implements FrameSink {
 
   /** Bytes received but not parsed yet. */
   get bufferedInput (): number {
-    return this.parser.bufferedLength
+    return this.parser === null ? 0 : this.parser.bufferedLength
   }
 
   /** Queues received bytes (including any that came with the upgrade request). Never throws. */
   receive (chunk: Buffer): void {
+    if (this.parser === null) {
+      // Input after a close frame or a failure is discarded (what a stopped parser does).
+      if (chunk.length === 0 || (this.stateValue !== 'open' && this.stateValue !== 'close-sent')) return
+      this.parser = new FrameParser(this, { role: this.isServer ? 'server' : 'client', rsv1OnMessages: this.compression })
+      this.assembler = new MessageAssembler(this.maxMessageSize, this.maxCompressedMessageSize)
+    }
     this.parser.push(chunk)
   }
 
   /** The transport will deliver no more bytes. What was received can still be parsed. */
   receiveEnd (): void {
     this.inputEnded = true
-    if (this.parser.bufferedLength === 0) this.ended()
+    if (this.bufferedInput === 0) this.ended()
   }
 
   /**
@@ -210,7 +224,7 @@ export class WebSocketProtocol implements FrameSink {
     // was read in (up to 64 KiB) on an idle connection until its next frame.
     this.data = EMPTY
     if (this.stateValue === 'open' || this.stateValue === 'close-sent') {
-      if (!this.parser.parse() && this.inputEnded) this.ended()
+      if ((this.parser === null || !this.parser.parse()) && this.inputEnded) this.ended()
     }
     return this.event
   }
@@ -300,7 +314,7 @@ export class WebSocketProtocol implements FrameSink {
     if (this.stateValue === 'closed' || this.stateValue === 'failed') return
     const mustSendClose = this.stateValue === 'open'
     this.stateValue = 'failed'
-    this.parser.stop()
+    this.parser?.stop()
     this.dropDeferred()
     if (mustSendClose) this.writeFrame(Opcode.Close, encodeClosePayload(error.closeCode, truncateCloseReason(error.message)), true)
   }
@@ -308,23 +322,24 @@ export class WebSocketProtocol implements FrameSink {
   // FrameSink: called by the parser inside `next()`. True means "an event is ready".
 
   onDataFrameStart (opcode: number, fin: boolean, compressed: boolean, length: number): boolean {
-    const error = this.assembler.frameStart(opcode, fin, compressed, length)
+    const error = this.assembler!.frameStart(opcode, fin, compressed, length)
     return error !== null && this.failWith(error)
   }
 
   onDataPayload (piece: Buffer): boolean {
-    const error = this.assembler.payload(piece)
+    const error = this.assembler!.payload(piece)
     return error !== null && this.failWith(error)
   }
 
   onDataFrameEnd (): boolean {
-    const result = this.assembler.frameEnd()
+    const assembler = this.assembler!
+    const result = assembler.frameEnd()
     if (result === null) return false
     if (result instanceof WebSocketProtocolError) return this.failWith(result)
     this.event = ProtocolEvent.Message
     this.data = result
-    this.isBinary = this.assembler.completedBinary
-    this.compressed = this.assembler.completedCompressed
+    this.isBinary = assembler.completedBinary
+    this.compressed = assembler.completedCompressed
     return true
   }
 
@@ -353,7 +368,7 @@ export class WebSocketProtocol implements FrameSink {
     const parsed = parseClosePayload(payload)
     if (parsed instanceof WebSocketProtocolError) return this.failWith(parsed)
     // §5.5.1: nothing after a close frame is processed.
-    this.parser.stop()
+    this.parser!.stop()
     this.closeCode = parsed.code
     this.closeReason = parsed.reason
     if (this.stateValue === 'open') {
@@ -377,7 +392,7 @@ export class WebSocketProtocol implements FrameSink {
 
   private ended (): void {
     if (this.stateValue === 'open' || this.stateValue === 'close-sent') this.stateValue = 'ended'
-    this.parser.stop()
+    this.parser?.stop()
   }
 
   /** Nothing may follow our close frame: queued publishes are dropped with it. */

@@ -163,6 +163,7 @@ t.test('fail(): close frame with the code and message, then input is discarded',
   t.same(run.written, ['880803f0706f6c696379'])
   t.same(run.timeline, [{ type: 'write', frame: 'close 1008 "policy"' }], 'fail() is a command: the caller reports the error, no event')
   feed(run, [clientFrame(OP.TEXT, 'ignored')])
+  t.equal(run.protocol.bufferedInput, 0, 'input after failing is not even kept (nothing had arrived before)')
   run.protocol.fail(protocolError(E.InvalidOpcode, 'second'))
   t.equal(run.timeline.length, 1, 'input ignored, a second fail writes nothing')
   run.protocol.close(1000)
@@ -211,6 +212,15 @@ t.test('receiveEnd(): later input discarded, sends throw, close and fail write n
   run.protocol.fail(protocolError(E.InvalidOpcode, 'x'))
   t.same(run.written, [], 'fail writes nothing either')
   t.equal(run.protocol.state, 'failed')
+})
+
+t.test('receiveEnd() before any input: ended at once, later input neither parsed nor kept', async (t) => {
+  const run = createProtocol(server)
+  run.protocol.receiveEnd()
+  t.equal(run.protocol.state, 'ended')
+  feed(run, [clientFrame(OP.TEXT, 'late')])
+  t.equal(run.protocol.bufferedInput, 0)
+  t.same(run.timeline, [])
 })
 
 t.test('receiveEnd(): what arrived before the end and was not pulled yet is still delivered', async (t) => {
