@@ -516,6 +516,9 @@ static void open_conn (void) {
     static uint32_t next_source = 0;
     struct sockaddr_in local = { .sin_family = AF_INET, .sin_port = 0 };
     local.sin_addr.s_addr = htonl(0x7f000001u + next_source++ % (uint32_t)sources);
+    /* The port is chosen at connect(), for the whole 4-tuple: TIME_WAIT leftovers of earlier
+     * runs on the same address do not block it. */
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
     if (bind(fd, (struct sockaddr *)&local, sizeof local) < 0) die("bind: %s", strerror(errno));
   }
   struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
