@@ -15,13 +15,9 @@
 //   queue to drain, so nothing is dropped and every message is counted at every subscriber.
 // - latency: publish() to deliver() p50 / p99 / max at a fixed rate (1 000 and 20 000 msg/s),
 //   timed with process.hrtime (one monotonic clock for all threads).
-import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads'
-import { redisAdapter } from '../dist/adapters/redis/index.js'
+import { redisAdapter } from '../dist/adapters/redis/index.mjs'
+import { startRedis } from './redis-server.js'
 
 // Warnings go to stderr (the publisher outrunning Redis is expected in the throughput runs: it then waits).
 const silent = { info () {}, warn (obj, msg) { console.error('warn:', msg) }, error (obj, msg) { console.error('error:', msg, obj) } }
@@ -230,47 +226,6 @@ async function withDeadline (promise, what) {
 
 // Lets SUBSCRIBE commands reach Redis before the first publish.
 const settle = () => new Promise((resolve) => setTimeout(resolve, 100))
-
-async function startRedis () {
-  const port = await new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    }).once('error', reject)
-  })
-  const dir = mkdtempSync(join(tmpdir(), 'fws-bench-redis-'))
-  const child = spawn(process.env.REDIS_SERVER ?? 'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning'],
-    { stdio: 'ignore' })
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  // Interrupted or crashed: the server and its folder go with us.
-  const cleanUp = () => {
-    child.kill('SIGKILL')
-    rmSync(dir, { recursive: true, force: true })
-  }
-  process.once('exit', cleanUp)
-  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130))
-  const url = `redis://127.0.0.1:${port}`
-  // Ready when an adapter can connect to it.
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    const probe = redisAdapter({ url, readyTimeout: 200 })
-    await probe.start({ log: { info () {}, warn () {}, error () {} }, deliver () {} })
-    const ready = probe.stats.state === 'ready'
-    await probe.close()
-    if (ready) break
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`redis-server did not start on port ${port}`)
-  }
-  return {
-    url,
-    async stop () {
-      process.removeListener('exit', cleanUp)
-      child.kill('SIGTERM')
-      await exited
-      rmSync(dir, { recursive: true, force: true })
-    }
-  }
-}
 
 // Last, so that every declaration above is initialised before it runs.
 if (isMainThread) {
