@@ -27,6 +27,12 @@
  *              stdin, opens up to N, prints ready again, then holds them until stdin closes or
  *              SIGTERM. The runner reads the server's VmRSS at each ready. Answers pings (so
  *              heartbeats can stay on); --sources K binds to 127.0.0.1..K in turn.
+ *   fanout     --conns N --path P [--sources K]
+ *              Opens N connections to path P, prints {"event":"ready"}, then receives what the
+ *              server sends them (a topic's fan-out) until stdin closes or SIGTERM: binary
+ *              messages whose first 8 bytes are the publisher's CLOCK_MONOTONIC in ns (little
+ *              endian; Node's process.hrtime.bigint()). Prints messages received, the span
+ *              from the first to the last, and the publish-to-receipt latency percentiles.
  *   latency    --conns C --rate R --size S --warmup W --duration D
  *              A fixed total rate R msg/s spread evenly over C connections, one message in
  *              flight per connection. Round-trip times from the actual send ("rtt") and from
@@ -54,7 +60,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-enum { M_ECHO, M_HANDSHAKE, M_IDLE, M_LATENCY };
+enum { M_ECHO, M_HANDSHAKE, M_IDLE, M_LATENCY, M_FANOUT };
 enum { ST_FREE, ST_CONNECTING, ST_HS_SENT, ST_OPEN, ST_CLOSE_SENT, ST_WAIT_EOF };
 enum { PH_CONNECT, PH_WARMUP, PH_MEASURE, PH_DONE };
 
@@ -115,7 +121,9 @@ static double rate = 20000;
 static int stage = 0;
 static int server_pid = 0;
 static int max_connecting = 256;
+static double fanout_first = 0, fanout_last = 0; /* fanout: first and last receipt */
 static uint64_t pongs_sent = 0;  /* idle: pings answered */
+static const char *path = "/";   /* fanout: the path to open */
 static int sources = 1;          /* --sources N: bind to 127.0.0.1..N in turn */
 static int spin = 1;           /* latency: busy-poll instead of sleeping until the next send */
 
@@ -446,8 +454,8 @@ static void build_frames (void) {
   static const uint8_t code[2] = { 0x03, 0xe8 }; /* 1000 */
   encode_frame(close_frame, 8, code, 2, mask);
   request_len = snprintf(request, sizeof request,
-    "GET / HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n%s\r\n", host, port,
+    "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n%s\r\n", path, host, port,
     deflate_on ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "");
 }
 
@@ -660,7 +668,23 @@ static int on_frame (conn_t *c, double t) {
     conn_fail(c, why);
     return -1;
   }
-  if (op == 9 && mode == M_IDLE) {
+  if (mode == M_FANOUT && (op == 1 || op == 2)) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t stamp = 0;
+    for (int i = 7; i >= 0; i--) stamp = stamp << 8 | c->ctl[i];
+    double now_ns = (double)ts.tv_sec * 1e9 + ts.tv_nsec;
+    if (nrtt == rtt_cap) {
+      rtt_cap = rtt_cap ? rtt_cap * 2 : 65536;
+      rtt = realloc(rtt, rtt_cap * sizeof *rtt);
+    }
+    rtt[nrtt++] = (now_ns - (double)stamp) / 1e3;
+    if (msgs_total == 0) fanout_first = t;
+    fanout_last = t;
+    msgs_total++;
+    return 0;
+  }
+  if (op == 9 && (mode == M_IDLE || mode == M_FANOUT)) {
     /* Idle connections answer the server's heartbeat pings (RFC 6455 §5.5.2: a pong with the
      * ping's payload; masked, with a zero key), so a capacity run can keep heartbeats on. */
     uint8_t pong[6 + 125];
@@ -746,7 +770,9 @@ static int feed (conn_t *c, const uint8_t *p, size_t n, double t) {
       c->hdr_len = 0;
       c->payload_left = len;
       c->payload_pos = 0;
-      if (c->opcode == 1 || c->opcode == 2) {
+      if ((c->opcode == 1 || c->opcode == 2) && mode == M_FANOUT) {
+        if (c->opcode != 2 || len < 8) { conn_fail(c, "fan-out message is not binary with a timestamp"); return -1; }
+      } else if (c->opcode == 1 || c->opcode == 2) {
         if (c->opcode != (text ? 1 : 2)) { conn_fail(c, "echo has the wrong opcode"); return -1; }
         if (c->rsv1) {
           /* A compressed echo is collected, then inflated and compared whole. */
@@ -767,6 +793,9 @@ static int feed (conn_t *c, const uint8_t *p, size_t n, double t) {
     size_t k = n < c->payload_left ? n : (size_t)c->payload_left;
     if (c->opcode >= 8) {
       memcpy(c->ctl + c->payload_pos, p, k);
+    } else if (mode == M_FANOUT) {
+      /* keep the timestamp (the first 8 bytes) */
+      if (c->payload_pos < 8) memcpy(c->ctl + c->payload_pos, p, c->payload_pos + k > 8 ? 8 - c->payload_pos : k);
     } else if (c->rsv1) {
       memcpy(c->cbuf + c->clen, p, k);
       c->clen += k;
@@ -934,9 +963,9 @@ static void print_ready (double t0, double t) {
 static void on_signal (int sig) { (void)sig; stop_flag = 1; }
 
 static void usage (void) {
-  fprintf(stderr, "usage: loadgen --mode echo|handshake|idle|latency [--host H] [--port P] [--conns N]\n"
+  fprintf(stderr, "usage: loadgen --mode echo|handshake|idle|latency|fanout [--host H] [--port P] [--conns N]\n"
                   "  [--inflight K] [--size S] [--text] [--json] [--deflate] [--warmup S] [--duration S] [--rate R] [--stage M] [--sources K]\n"
-                  "  [--no-spin]\n"
+                  "  [--no-spin] [--path P]\n"
                   "  [--server-pid PID]\n");
   exit(1);
 }
@@ -950,6 +979,7 @@ int main (int argc, char **argv) {
       if (!strcmp(v, "echo")) mode = M_ECHO;
       else if (!strcmp(v, "handshake")) mode = M_HANDSHAKE;
       else if (!strcmp(v, "idle")) mode = M_IDLE;
+      else if (!strcmp(v, "fanout")) mode = M_FANOUT;
       else if (!strcmp(v, "latency")) mode = M_LATENCY;
       else usage();
     } else if (OPT("--host")) host = v;
@@ -962,6 +992,7 @@ int main (int argc, char **argv) {
     else if (OPT("--rate")) rate = atof(v);
     else if (OPT("--stage")) stage = atoi(v);
     else if (OPT("--sources")) sources = atoi(v);
+    else if (OPT("--path")) path = v;
     else if (OPT("--server-pid")) server_pid = atoi(v);
     else if (strcmp(a, "--text") == 0) text = 1;
     else if (strcmp(a, "--json") == 0) json = text = 1;
@@ -998,7 +1029,7 @@ int main (int argc, char **argv) {
   tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   struct epoll_event tev = { .events = EPOLLIN, .data.u32 = (uint32_t)TAG_TIMER };
   epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &tev);
-  if (mode == M_IDLE) {
+  if (mode == M_IDLE || mode == M_FANOUT) {
     struct epoll_event sev = { .events = EPOLLIN, .data.u32 = (uint32_t)TAG_STDIN };
     if (epoll_ctl(ep, EPOLL_CTL_ADD, 0, &sev) < 0) stdin_open = 0; /* e.g. /dev/null: SIGTERM only */
     target = stage > 0 && stage < nconns ? stage : nconns;
@@ -1020,7 +1051,7 @@ int main (int argc, char **argv) {
     } else {
       while (open_count + connecting < target && connecting < max_connecting) open_conn();
     }
-    if (mode == M_IDLE) {
+    if (mode == M_IDLE || mode == M_FANOUT) {
       if (open_count == target && connecting == 0 && ready_printed < target) {
         print_ready(t0, t);
         ready_printed = target;
@@ -1065,7 +1096,7 @@ int main (int argc, char **argv) {
      * especially) costs tens of microseconds or more, which would land in every round trip. */
     int spinning = spin && mode == M_LATENCY && (phase == PH_WARMUP || phase == PH_MEASURE);
     arm_timer(spinning ? 0 : next);
-    int n = epoll_wait(ep, evs, 512, spinning ? 0 : mode == M_IDLE || phase == PH_CONNECT ? 100 : -1);
+    int n = epoll_wait(ep, evs, 512, spinning ? 0 : mode == M_IDLE || mode == M_FANOUT || phase == PH_CONNECT ? 100 : -1);
     if (n < 0) {
       if (errno == EINTR) continue;
       die("epoll_wait: %s", strerror(errno));
@@ -1092,7 +1123,16 @@ int main (int argc, char **argv) {
     }
   }
 
-  if (mode == M_IDLE) {
+  if (mode == M_FANOUT) {
+    qsort(rtt, nrtt, sizeof *rtt, cmp_d);
+    printf("{\"mode\":\"fanout\",\"conns\":%d,\"open\":%d,\"errors\":%llu,\"received\":%llu,\"span_s\":%.6f,"
+           "\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f",
+           nconns, open_count, (unsigned long long)errors, (unsigned long long)msgs_total, fanout_last - fanout_first,
+           pct(rtt, nrtt, 50), pct(rtt, nrtt, 99), nrtt ? rtt[nrtt - 1] : 0);
+    if (first_error[0]) printf(",\"first_error\":\"%s\"", first_error);
+    printf("}\n");
+    fflush(stdout);
+  } else if (mode == M_IDLE) {
     printf("{\"mode\":\"idle\",\"conns\":%d,\"open\":%d,\"errors\":%llu,\"pongs\":%llu", nconns, open_count, (unsigned long long)errors, (unsigned long long)pongs_sent);
     if (first_error[0]) printf(",\"first_error\":\"%s\"", first_error);
     printf("}\n");

@@ -1,5 +1,5 @@
 // The report of bench/run.js: medians, per-repetition ratios, CPU and noise tables, as Markdown.
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import os from 'node:os'
@@ -205,8 +205,18 @@ export function renderReport ({ startedAt, seconds, loadBefore, loadAfter, waite
     for (const f of flags) lines.push(`- ${f}`)
     lines.push('')
   }
+  // The hand-written analysis (profiles, what stands in the way) travels with every report.
+  const notes = join(root, 'bench', 'results-notes.md')
+  if (existsSync(notes)) lines.push(readFileSync(notes, 'utf8').trimEnd(), '')
   lines.push('## Reproduce', '')
-  lines.push('```sh', 'npm run bench             # full run, < 10 min, writes bench/RESULTS.md', 'npm run bench -- --quick  # < 2 min', 'node bench/micro/codec.js # codec micro-benchmarks (after npm run build)', 'node bench/profile.js      # CPU profile of ours under A-bin, top self-time functions', '```', '')
+  lines.push('```sh',
+    'npm run bench                     # full run, < 10 min, writes bench/RESULTS.md',
+    'npm run bench -- --quick          # < 2 min',
+    'node bench/micro/codec.js         # codec micro-benchmarks (after npm run build)',
+    'node bench/profile.js --scenario A-bin   # CPU profile of ours, top self-time functions',
+    'node bench/idle-capacity.js       # the most idle connections one process holds, heartbeat CPU',
+    'node bench/redis-fanout-e2e.js    # topic fan-out across two instances through Redis',
+    '```', '')
   lines.push('Raw per-run JSON: bench/.work/results-*.json (not committed). Servers: bench/server.js (ours), bench/servers/ws.js, bench/servers/fastify-websocket.js.', '')
 
   summary.push(...headline)

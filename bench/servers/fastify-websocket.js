@@ -25,6 +25,7 @@ app.get('/', { websocket: true }, (socket) => {
 // previous ping and ping the others (bench/idle-capacity.js).
 if (process.env.PING_INTERVAL !== undefined) {
   const alive = new WeakSet()
+  /** @type {NodeJS.Timeout | undefined} */
   let timer
   app.addHook('onClose', async () => clearInterval(timer))
   app.addHook('onReady', async () => {

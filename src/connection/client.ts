@@ -15,6 +15,7 @@ import {
   type HttpResponseHead
 } from '../protocol/index.js'
 import { WebSocketHandshakeError } from './handshake-error.js'
+import { keyedPool } from './keyed-pool.js'
 import { createWebSocket, releaseEvents, type WebSocket, type WebSocketOptions } from './websocket.js'
 
 export interface ClientOptions {
@@ -176,7 +177,7 @@ export async function openClient (stream: Duplex, options: OpenClientOptions): P
         maskKeySource: options.maskKeySource,
         perMessageDeflate: deflate === null || agreed?.ok !== true || agreed.params === null
           ? undefined
-          : { options: deflate, params: agreed.params, limiter: clientLimiter(deflate.concurrencyLimit), header: check.extensions as string }
+          : { options: deflate, params: agreed.params, limiter: clientLimiters(deflate.concurrencyLimit, () => new ZlibConcurrencyLimiter(deflate.concurrencyLimit)), header: check.extensions as string }
       })
       resolve(socket)
       setImmediate(releaseEvents, socket)
@@ -226,13 +227,4 @@ function isIp (host: string): boolean {
  * Clients made with `connect()` share one thread-pool bound per `concurrencyLimit` value (the
  * plugin's connections have their own, per plugin instance).
  */
-const clientLimiters = new Map<number, ZlibConcurrencyLimiter>()
-
-function clientLimiter (limit: number): ZlibConcurrencyLimiter {
-  let limiter = clientLimiters.get(limit)
-  if (limiter === undefined) {
-    limiter = new ZlibConcurrencyLimiter(limit)
-    clientLimiters.set(limit, limiter)
-  }
-  return limiter
-}
+const clientLimiters = keyedPool<number, ZlibConcurrencyLimiter>()

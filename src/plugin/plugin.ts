@@ -9,7 +9,7 @@ import { createRouteHook } from './route-hook.js'
 import { RouteMatcher } from './route-matcher.js'
 import { createUpgradeListener } from './upgrade-listener.js'
 import { injectWS, type InjectWSHooks, type InjectWSOptions } from './inject-ws.js'
-import { HeartbeatScheduler, TopicRegistry, TrafficCounters, type PublishOptions, type WebSocketData } from '../connection/index.js'
+import { HeartbeatScheduler, TopicRegistry, TrafficCounters, keyedPool, type PublishOptions, type WebSocketData } from '../connection/index.js'
 import { collectStats } from './server-stats.js'
 import { resolveAdapter, wireAdapter } from './topic-adapter-setup.js'
 import { ZlibConcurrencyLimiter } from '../compression/index.js'
@@ -101,31 +101,17 @@ function secondaryServers (fastify: FastifyInstance): HttpServer[] {
   return bindings.filter((server): server is HttpServer => server !== fastify.server && typeof server?.on === 'function')
 }
 
-/** permessage-deflate thread-pool bounds, one per distinct concurrencyLimit. */
-function zlibLimiterPool (): (limit: number) => ZlibConcurrencyLimiter {
-  const pool = new Map<number, ZlibConcurrencyLimiter>()
-  return (limit) => {
-    let limiter = pool.get(limit)
-    if (limiter === undefined) {
-      limiter = new ZlibConcurrencyLimiter(limit)
-      pool.set(limit, limiter)
-    }
-    return limiter
-  }
-}
-
 /** Schedulers are shared by every route with the same heartbeat settings. */
 function heartbeatPool (): (options: ResolvedConnectionOptions) => HeartbeatScheduler {
-  const pool = new Map<string, HeartbeatScheduler>()
-  return (options) => {
-    const key = `${options.pingInterval}/${options.pongTimeout}/${options.idleTimeout}`
-    let scheduler = pool.get(key)
-    if (scheduler === undefined) {
-      scheduler = new HeartbeatScheduler({ pingInterval: options.pingInterval, pongTimeout: options.pongTimeout, idleTimeout: options.idleTimeout })
-      pool.set(key, scheduler)
-    }
-    return scheduler
-  }
+  const pool = keyedPool<string, HeartbeatScheduler>()
+  return ({ pingInterval, pongTimeout, idleTimeout }) =>
+    pool(`${pingInterval}/${pongTimeout}/${idleTimeout}`, () => new HeartbeatScheduler({ pingInterval, pongTimeout, idleTimeout }))
+}
+
+/** One thread-pool limit per `concurrencyLimit` value, per plugin instance. */
+function zlibLimiterPool (): (limit: number) => ZlibConcurrencyLimiter {
+  const pool = keyedPool<number, ZlibConcurrencyLimiter>()
+  return (limit) => pool(limit, () => new ZlibConcurrencyLimiter(limit))
 }
 
 /** The plugin: `await app.register(websocket, options)`. */

@@ -2,26 +2,14 @@
  * Errors thrown or rejected by websocket handlers: by default logged and closed with 1011
  * (no internal detail on the wire); a custom errorHandler gets (error, socket, request, reply).
  */
-import { Writable } from 'node:stream'
 import t from 'tap'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { WebSocket } from '../../src/index.js'
 import { buildApp, closeEvent, openWs } from '../helpers/app.js'
 import { deferred, sleep } from '../helpers/wait.js'
+import { captureLogs } from '../helpers/logs.js'
 
 const SECRET = 'db password is hunter2'
-
-/** A Fastify logger that keeps its JSON lines. */
-function captureLogs (): { lines: Array<Record<string, unknown>>, stream: Writable } {
-  const lines: Array<Record<string, unknown>> = []
-  const stream = new Writable({
-    write (chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString().split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line))
-      callback()
-    }
-  })
-  return { lines, stream }
-}
 
 const throwing = {
   sync: () => { throw new Error(SECRET) },

@@ -6,22 +6,11 @@
  * carries on; so do we now, and the next upgrade is served normally.
  */
 import http from 'node:http'
-import { Writable } from 'node:stream'
 import t from 'tap'
 import WsClient from 'ws'
 import { buildApp, openWs, nextMessage } from '../helpers/app.js'
 import { withTimeout } from '../helpers/wait.js'
-
-function captureLogs (): { lines: Array<Record<string, unknown>>, stream: Writable } {
-  const lines: Array<Record<string, unknown>> = []
-  const stream = new Writable({
-    write (chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString().split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line))
-      callback()
-    }
-  })
-  return { lines, stream }
-}
+import { captureLogs } from '../helpers/logs.js'
 
 /** Opens a `ws` client and resolves with how the handshake ended. */
 async function attempt (url: string): Promise<{ status?: number, error?: string }> {
