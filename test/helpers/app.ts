@@ -137,3 +137,16 @@ export function toBuffer (data: WsClient.RawData): Buffer {
   if (Array.isArray(data)) return Buffer.concat(data)
   return Buffer.from(data)
 }
+
+/** The error `app.register(websocket, options)` fails with (bounded), or undefined if it succeeds. */
+export async function registerError (options: unknown): Promise<unknown> {
+  const app = Fastify({ logger: false })
+  try {
+    await withTimeout(Promise.resolve(app.register(websocket, options as WebSocketPluginOptions)), 3000, 'register')
+  } catch (error) {
+    return error
+  } finally {
+    await app.close().catch(() => {})
+  }
+  return undefined
+}

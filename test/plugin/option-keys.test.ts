@@ -8,22 +8,10 @@ import { memoryAdapter } from '../../src/index.js'
 import Fastify, { type FastifyInstance } from 'fastify'
 import websocket, { type WebSocketPluginOptions } from '../../src/index.js'
 import { CONNECTION_OPTION_KEYS, PLUGIN_ONLY_OPTION_KEYS, nearestName } from '../../src/plugin/option-keys.js'
-import { buildApp, nextMessage, openWs } from '../helpers/app.js'
+import { buildApp, nextMessage, openWs, registerError } from '../helpers/app.js'
 import { withTimeout } from '../helpers/wait.js'
 import { OP, buildFrame } from '../helpers/frames.js'
 import { RawClient } from '../helpers/raw-client.js'
-
-async function registerError (options: unknown): Promise<unknown> {
-  const app = Fastify({ logger: false })
-  try {
-    await withTimeout(Promise.resolve(app.register(websocket, options as WebSocketPluginOptions)), 3000, 'register')
-  } catch (error) {
-    return error
-  } finally {
-    await app.close().catch(() => {})
-  }
-  return undefined
-}
 
 async function routeError (t: { teardown: (fn: () => unknown) => void }, define: (app: FastifyInstance) => void): Promise<unknown> {
   const app = Fastify({ logger: false })

@@ -5,26 +5,13 @@
  * do instead. `verifyClient` has its own file (verify-client.test.ts).
  */
 import t from 'tap'
-import Fastify from 'fastify'
 import type { IncomingMessage } from 'node:http'
-import websocket, { type WebSocketPluginOptions } from '../../src/index.js'
-import { buildApp, closeEvent, nextMessage, openWs } from '../helpers/app.js'
+import type { WebSocketPluginOptions } from '../../src/index.js'
+import { buildApp, closeEvent, nextMessage, openWs, registerError } from '../helpers/app.js'
 import { deferred, sleep, withTimeout } from '../helpers/wait.js'
 import { captureLogs } from '../helpers/logs.js'
 import { OP, buildFrame } from '../helpers/frames.js'
 import { RawClient, handshakeRequest } from '../helpers/raw-client.js'
-
-async function registerError (options: unknown): Promise<unknown> {
-  const app = Fastify({ logger: false })
-  try {
-    await withTimeout(Promise.resolve(app.register(websocket, options as WebSocketPluginOptions)), 3000, 'register')
-  } catch (error) {
-    return error
-  } finally {
-    await app.close().catch(() => {})
-  }
-  return undefined
-}
 
 t.test('options.maxPayload becomes maxMessageSize: a larger message closes with 1009', async (t) => {
   const { wsUrl } = await buildApp(t, { plugin: { options: { maxPayload: 10 } } })
