@@ -5,7 +5,7 @@
 // `npx tsc -p tsconfig.build.json && node --expose-gc bench/micro/deflate-memory.js`
 import { createRequire } from 'node:module'
 import zlib from 'node:zlib'
-import { MessageDeflater, MessageInflater, ZlibConcurrencyLimiter, PENDING } from '../../dist/compression/index.js'
+import { MessageDeflater, MessageInflater, PENDING, SETTINGS, json, limiter } from './deflate-fixtures.js'
 
 const require = createRequire(import.meta.url)
 // ws does not export it; load the file next to its entry point.
@@ -13,19 +13,6 @@ const PerMessageDeflate = require(require.resolve('ws').replace(/index\.js$/, 'l
 
 if (typeof global.gc !== 'function') throw new Error('run with --expose-gc')
 const N = Number(process.env.CONNECTIONS ?? 1000)
-const SETTINGS = { level: -1, memLevel: 8, strategy: 0, chunkSize: 16384 }
-const limiter = new ZlibConcurrencyLimiter(10)
-
-function json (size, seed) {
-  let s = seed >>> 0
-  let out = '{"type":"update","items":['
-  while (out.length < size) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0
-    out += `{"id":${s % 100000},"user":"user${s % 977}","status":"${['online', 'away', 'busy'][s % 3]}","score":${(s % 10000) / 100}},`
-  }
-  return Buffer.from(out.slice(0, size))
-}
-
 const messages = Array.from({ length: 40 }, (_, i) => json(1024, i))
 // What a context-takeover client sends: one long-lived stream.
 async function peerPayloads (takeover) {

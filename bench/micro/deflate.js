@@ -8,26 +8,11 @@
 // costs every other connection of the process; "x4 msg/s" has four connections at once.
 import { performance } from 'node:perf_hooks'
 import zlib from 'node:zlib'
-import {
-  MessageDeflater, MessageInflater, ZlibConcurrencyLimiter, PENDING
-} from '../../dist/compression/index.js'
+import { MessageDeflater, MessageInflater, PENDING, SETTINGS, json, limiter } from './deflate-fixtures.js'
 
 const JSON_OUT = process.argv.includes('--json')
 const TARGET_MS = Number(process.env.BENCH_MS ?? 400)
 const SIZES = [1024, 4096, 16384, 65536, 1024 * 1024]
-const SETTINGS = { level: -1, memLevel: 8, strategy: 0, chunkSize: 16384 }
-const limiter = new ZlibConcurrencyLimiter(10)
-
-function json (size, seed) {
-  let s = seed >>> 0
-  let out = '{"type":"update","items":['
-  while (out.length < size) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0
-    out += `{"id":${s % 100000},"user":"user${s % 977}","status":"${['online', 'away', 'busy'][s % 3]}","score":${(s % 10000) / 100}},`
-  }
-  return Buffer.from(out.slice(0, size))
-}
-
 /** Runs `step(done)` back to back on `lanes` lanes for TARGET_MS; returns msg/s and main µs/msg. */
 async function run (lanes, step) {
   const deadline = performance.now() + TARGET_MS
